@@ -1,0 +1,1 @@
+"""Tend: care coordination for carers, families and care agencies."""

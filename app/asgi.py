@@ -1,0 +1,90 @@
+"""create_app(): plugins, the route list, and the settings they are built from."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from advanced_alchemy.config import EngineConfig
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.plugins.htmx import HTMXPlugin
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings, async_url, get_settings
+from app.db.migrate import head_revision
+from app.domain.health.controllers import HealthController
+from app.domain.home.controllers import HomeController
+from app.domain.settings.controllers import LanguageController
+from app.lib import i18n
+from app.lib.errors import EXCEPTION_HANDLERS
+from app.lib.keys import load_key
+from app.lib.security_headers import add_security_headers
+from app.lib.static_files import serve_static
+from app.lib.templates import template_config
+
+CSRF_COOKIE = "tend_csrf"
+CSRF_HEADER = "x-csrftoken"
+
+
+def database_config(
+    settings: Settings, session_maker: Callable[[], AsyncSession] | None = None
+) -> SQLAlchemyAsyncConfig:
+    """The session per request; `session_maker` lets tests bind it to their transaction."""
+    if not settings.database.url:
+        msg = (
+            "DATABASE_URL is not set. Start Tend with `tend run`, which starts an embedded "
+            "PostgreSQL when there is none, or set DATABASE_URL."
+        )
+        raise SystemExit(msg)
+    return SQLAlchemyAsyncConfig(
+        connection_string=async_url(settings.database.url),
+        session_maker=session_maker,
+        create_all=False,
+        # Commit when the handler succeeded, roll back on any error status.
+        before_send_handler="autocommit",
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        engine_config=EngineConfig(
+            pool_size=settings.database.pool_size,
+            max_overflow=settings.database.max_overflow,
+            connect_args={"server_settings": {"application_name": "tend-web"}},
+        ),
+    )
+
+
+def create_app(
+    settings: Settings | None = None, session_maker: Callable[[], AsyncSession] | None = None
+) -> Litestar:
+    """The Tend web app (uvicorn calls this as a factory in each worker process)."""
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    secret = load_key(settings, "TEND_SECRET_KEY", "secret_key")
+    return Litestar(
+        route_handlers=[HomeController, LanguageController, HealthController, serve_static],
+        plugins=[SQLAlchemyPlugin(config=database_config(settings, session_maker)), HTMXPlugin()],
+        template_config=template_config(),
+        csrf_config=CSRFConfig(
+            secret=secret,
+            cookie_name=CSRF_COOKIE,
+            header_name=CSRF_HEADER,
+            cookie_secure=True,
+            cookie_httponly=False,  # htmx reads the token from the page, not this cookie
+            cookie_samesite="lax",
+        ),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="^/static/"
+        ),
+        before_request=i18n.activate_request_locale,
+        before_send=[add_security_headers],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        state=State({"migration_head": head_revision(), "settings": settings}),
+        openapi_config=None,
+        debug=False,
+    )

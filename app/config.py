@@ -1,0 +1,103 @@
+"""Settings read once from the environment: `TEND_*` variables plus `DATABASE_URL`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        msg = f"{name} must be a whole number, got {raw!r}"
+        raise SystemExit(msg) from exc
+
+
+def async_url(url: str) -> str:
+    """The SQLAlchemy URL for asyncpg, from a plain `postgresql://` URL."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+def plain_url(url: str) -> str:
+    """The libpq-style URL asyncpg itself accepts."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def url_user(url: str) -> str:
+    return urlsplit(plain_url(url)).username or ""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    env: str = "development"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+    """The app role's URL (DATABASE_URL); empty means: start the embedded PostgreSQL."""
+    owner_url: str = ""
+    """The owner role's URL for migrations (DATABASE_OWNER_URL); defaults to `url`."""
+    pool_size: int = 10
+    max_overflow: int = 10
+
+    @property
+    def embedded(self) -> bool:
+        return not self.url
+
+    @property
+    def migrations_url(self) -> str:
+        return self.owner_url or self.url
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    data_dir: Path = Path(".tend")
+    default_locale: str = "en"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            server=ServerSettings(
+                host=_env("TEND_HOST", "127.0.0.1"),
+                port=_env_int("TEND_PORT", 8000),
+                workers=_env_int("TEND_WORKERS", 1),
+                env=_env("TEND_ENV", "development"),
+            ),
+            database=DatabaseSettings(
+                url=_env("DATABASE_URL"),
+                owner_url=_env("DATABASE_OWNER_URL"),
+                pool_size=_env_int("TEND_DB_POOL_SIZE", 10),
+                max_overflow=_env_int("TEND_DB_MAX_OVERFLOW", 10),
+            ),
+            data_dir=Path(_env("TEND_DATA_DIR", ".tend")).expanduser().resolve(),
+            default_locale=_env("TEND_DEFAULT_LOCALE", "en"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Tend's areas, one folder each: controllers, services, schemas, deps."""

@@ -1,0 +1,1 @@
+"""The home page: where a visitor or a signed-in person starts."""

@@ -1,0 +1,1 @@
+"""Cross-cutting helpers, each in a module named for what it does."""

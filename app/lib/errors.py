@@ -1,0 +1,90 @@
+"""Error pages that work as full pages and as htmx responses.
+
+A full-page request gets the error page. An htmx request gets a small alert that htmx
+(configured in static/js/htmx-config.js to swap error responses) places in the toast
+region instead of the element that asked, so the page the user was on stays intact.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.lib import i18n
+from app.lib.htmx import VARY, wants_partial
+from app.lib.i18n import _
+
+log = logging.getLogger("tend.errors")
+
+
+def _messages(status: int) -> tuple[str, str]:
+    """(title, explanation) for a status, in the request's language."""
+    if status == 400:
+        return _("That request was not understood"), _(
+            "Something in it was missing or not in the expected form. Go back and try again."
+        )
+    if status == 401:
+        return _("Please sign in"), _("You need to sign in to see this page.")
+    if status == 402:
+        return _("Not included in your plan"), _(
+            "Your care account's plan does not include this part of Tend."
+        )
+    if status == 403:
+        return _("Not allowed"), _(
+            "Your account is not allowed to do this. If you think it should be, ask "
+            "an administrator of your care account."
+        )
+    if status == 404:
+        return _("Page not found"), _(
+            "There is nothing here. The link may be old, or the page may have moved."
+        )
+    if status == 405:
+        return _("Not allowed here"), _("This page cannot be used that way.")
+    if status == 413:
+        return _("Too large"), _("What you sent is larger than Tend accepts.")
+    if status == 429:
+        return _("Too many attempts"), _("Please wait a moment, then try again.")
+    if status < 500:
+        return _("Something went wrong"), _("Tend could not do that. Please try again.")
+    return _("Something went wrong on our side"), _(
+        "Nothing you saved was lost. Please try again in a moment; if it keeps happening, "
+        "tell your care account's administrator."
+    )
+
+
+def error_response(
+    request: Request, status: int, headers: dict[str, str] | None = None
+) -> Template:
+    i18n.activate_for(request)  # routing errors reach here before any request hook ran
+    title, detail = _messages(status)
+    context = {"status": status, "title": title, "detail": detail}
+    all_headers = {"Vary": VARY, **(headers or {})}
+    if wants_partial(request):
+        # Retarget: an error must not replace the form or list the user was working in.
+        all_headers.update({"HX-Retarget": "#toasts", "HX-Reswap": "beforeend"})
+        return Template(
+            "errors/partials/_error.html", context=context, status_code=status, headers=all_headers
+        )
+    return Template("errors/page.html", context=context, status_code=status, headers=all_headers)
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    headers = dict(exc.headers or {})
+    if isinstance(exc, NotAuthorizedException):
+        headers.pop("WWW-Authenticate", None)
+    return error_response(request, exc.status_code, headers)  # type: ignore[return-value]
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)  # type: ignore[return-value]
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception_handler,
+    Exception: internal_error_handler,
+}
