@@ -48,7 +48,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def chromium_path() -> str:
-    candidates = [os.environ.get("CHROMIUM_PATH", ""), "/usr/bin/chromium", "/usr/bin/chromium-browser"]
+    candidates = [
+        os.environ.get("CHROMIUM_PATH", ""),
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
@@ -80,9 +84,22 @@ def live_server(
     }
     log = (tmp_path_factory.mktemp("live-log") / "server.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.asgi:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.asgi:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
