@@ -20,12 +20,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, async_url, get_settings
 from app.db.migrate import head_revision
+from app.domain.audit.controllers import ROUTES as AUDIT_ROUTES
 from app.domain.health.controllers import HealthController
 from app.domain.home.controllers import HomeController
+from app.domain.identity.controllers import (
+    AccountController,
+    MfaSetupController,
+    SignInController,
+    SignUpController,
+)
+from app.domain.identity.guards import authenticate
+from app.domain.keys.keyring import Keyring
+from app.domain.patients.controllers import ROUTES as PATIENT_ROUTES
 from app.domain.settings.controllers import LanguageController
+from app.domain.staff.controllers import ROUTES as STAFF_ROUTES
+from app.domain.tenant_settings.controllers import ROUTES as TENANT_SETTINGS_ROUTES
 from app.lib import i18n
 from app.lib.errors import EXCEPTION_HANDLERS
-from app.lib.keys import load_key
+from app.lib.keys import load_key, master_keys, mfa_key
 from app.lib.security_headers import add_security_headers
 from app.lib.static_files import serve_static
 from app.lib.templates import template_config
@@ -48,8 +60,8 @@ def database_config(
         connection_string=async_url(settings.database.url),
         session_maker=session_maker,
         create_all=False,
-        # Commit when the handler succeeded, roll back on any error status.
-        before_send_handler="autocommit",
+        # Commit on success and on redirects (POST, then redirect), roll back on any error.
+        before_send_handler="autocommit_include_redirects",
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.database.pool_size,
@@ -66,9 +78,32 @@ def create_app(
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     secret = load_key(settings, "TEND_SECRET_KEY", "secret_key")
+    db_config = database_config(settings, session_maker)
+    state = {
+        "settings": settings,
+        "migration_head": head_revision(),
+        "secret_key": secret,
+        "keyring": Keyring(master_keys(settings)),
+        "mfa_key": mfa_key(settings),
+        "db_config": db_config,
+    }
     return Litestar(
-        route_handlers=[HomeController, LanguageController, HealthController, serve_static],
-        plugins=[SQLAlchemyPlugin(config=database_config(settings, session_maker)), HTMXPlugin()],
+        route_handlers=[
+            HomeController,
+            LanguageController,
+            HealthController,
+            SignUpController,
+            SignInController,
+            AccountController,
+            MfaSetupController,
+            *STAFF_ROUTES,
+            *PATIENT_ROUTES,
+            *AUDIT_ROUTES,
+            *TENANT_SETTINGS_ROUTES,
+            serve_static,
+        ],
+        guards=[authenticate],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         template_config=template_config(),
         csrf_config=CSRFConfig(
             secret=secret,
@@ -84,7 +119,7 @@ def create_app(
         before_request=i18n.activate_request_locale,
         before_send=[add_security_headers],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        state=State({"migration_head": head_revision(), "settings": settings}),
+        state=State(state),
         openapi_config=None,
         debug=False,
     )

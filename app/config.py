@@ -72,11 +72,21 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    smtp_url: str = ""
+    """smtp://user:pass@host:587 or smtps://…; empty: invitations are only shown, not sent."""
+    sender: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
     data_dir: Path = Path(".tend")
     default_locale: str = "en"
+    public_url: str = ""
+    """The address people reach Tend at (links in emails); else the request's own."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -93,6 +103,8 @@ class Settings:
                 pool_size=_env_int("TEND_DB_POOL_SIZE", 10),
                 max_overflow=_env_int("TEND_DB_MAX_OVERFLOW", 10),
             ),
+            mail=MailSettings(smtp_url=_env("TEND_SMTP_URL"), sender=_env("TEND_SMTP_FROM")),
+            public_url=_env("TEND_PUBLIC_URL").rstrip("/"),
             data_dir=Path(_env("TEND_DATA_DIR", ".tend")).expanduser().resolve(),
             default_locale=_env("TEND_DEFAULT_LOCALE", "en"),
         )

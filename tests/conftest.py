@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from app.config import DatabaseSettings, Settings, async_url
 from app.db import embedded, migrate
 from app.db.provision import drop, provision
+from app.lib.crypto import encode_key, new_key
 
 APP_ROLE = "tend_app"
 OWNER_ROLE = "tend_owner"
@@ -36,10 +37,14 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 # Settings the app reads from the environment in every process of this run.
 os.environ.setdefault("TEND_SECRET_KEY", secrets.token_urlsafe(32))
 os.environ.setdefault("TEND_ENV", "test")
+os.environ.setdefault("TEND_TEST_CHEAP_ARGON2", "1")  # real argon2id, test-sized parameters
+# Keys shared by the app under test and the factories (which seal TOTP secrets).
+os.environ.setdefault("TEND_MASTER_KEY", encode_key(new_key()))
+os.environ.setdefault("TEND_MFA_KEY", encode_key(new_key()))
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class DatabaseUnderTest:
     admin_url: str
     owner_url: str
     app_url: str
@@ -48,7 +53,7 @@ class TestDatabase:
 
 
 @pytest.fixture(scope="session")
-def test_database() -> Iterator[TestDatabase]:
+def test_database() -> Iterator[DatabaseUnderTest]:
     admin_url = os.environ.get("TEST_DATABASE_URL", "")
     server = None
     kind = "server"
@@ -60,7 +65,7 @@ def test_database() -> Iterator[TestDatabase]:
     urls = asyncio.run(provision(admin_url, name, OWNER_ROLE, APP_ROLE))
     migrate.upgrade(urls.owner_url, APP_ROLE)
     try:
-        yield TestDatabase(admin_url, urls.owner_url, urls.app_url, name, kind)
+        yield DatabaseUnderTest(admin_url, urls.owner_url, urls.app_url, name, kind)
     finally:
         asyncio.run(drop(admin_url, name))
         if server is not None:
@@ -68,7 +73,9 @@ def test_database() -> Iterator[TestDatabase]:
 
 
 @pytest.fixture(scope="session")
-def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(
+    test_database: DatabaseUnderTest, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         database=DatabaseSettings(url=test_database.app_url, owner_url=test_database.owner_url),
         data_dir=tmp_path_factory.mktemp("data"),
@@ -76,7 +83,7 @@ def settings(test_database: TestDatabase, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture(scope="session")
-async def app_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+async def app_engine(test_database: DatabaseUnderTest) -> AsyncIterator[AsyncEngine]:
     """Connections as the app role: what the web app itself uses."""
     engine = create_async_engine(async_url(test_database.app_url), poolclass=NullPool)
     yield engine
@@ -84,7 +91,7 @@ async def app_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-async def owner_engine(test_database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+async def owner_engine(test_database: DatabaseUnderTest) -> AsyncIterator[AsyncEngine]:
     """Connections as the owner role: for schema tests that build tables of their own."""
     engine = create_async_engine(async_url(test_database.owner_url), poolclass=NullPool)
     yield engine

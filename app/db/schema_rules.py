@@ -18,8 +18,17 @@ GLOBAL_TABLES = frozenset(
     {
         "alembic_version",  # migration bookkeeping
         "tenants",  # the list of tenants itself; its `id` is every tenant_id
+        "users",  # one person may belong to several care accounts (own RLS policies)
+        "mfa_recovery_codes",  # belong to a person, not a care account (own RLS policy)
+        "login_throttle",  # counted before anyone is known to belong anywhere
+        "rate_limits",  # per client address, before sign-in
     }
 )
+
+# Permissive policies that widen a tenant-owned table beyond its tenant, each a decision.
+CROSS_TENANT_POLICIES = {
+    ("memberships", "own_memberships"): "a person lists their own care accounts to sign in",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ _TABLES = text(
 
 _POLICIES = text(
     """
-    SELECT p.polrelid, p.polcmd::text AS polcmd, p.polpermissive,
+    SELECT p.polrelid, p.polname, p.polcmd::text AS polcmd, p.polpermissive,
            pg_get_expr(p.polqual, p.polrelid) AS using_expr,
            pg_get_expr(p.polwithcheck, p.polrelid) AS check_expr
       FROM pg_policy p
@@ -104,13 +113,19 @@ async def check_schema(connection: AsyncConnection, schema: str = "public") -> l
         if not row["relforcerowsecurity"]:
             violations.append(Violation(name, "row-level security is not forced"))
         own = [p for p in policies if p["polrelid"] == row["oid"]]
-        if not any(
-            p["polcmd"] == "*"
-            and p["polpermissive"]
-            and _is_tenant_policy(p["using_expr"], p["check_expr"])
-            for p in own
-        ):
+        tenant_policies = [p for p in own if _is_tenant_policy(p["using_expr"], p["check_expr"])]
+        if not any(p["polcmd"] == "*" and p["polpermissive"] for p in tenant_policies):
             violations.append(Violation(name, "has no tenant policy on app.tenant_id"))
+        # Permissive policies are OR-ed: any other one would widen the tenant boundary.
+        for policy in own:
+            if (
+                policy["polpermissive"]
+                and policy not in tenant_policies
+                and (name, policy["polname"]) not in CROSS_TENANT_POLICIES
+            ):
+                violations.append(
+                    Violation(name, f"policy {policy['polname']} reaches beyond the tenant")
+                )
 
     for fk in foreign_keys:
         if fk["confrelid"] not in tenant_owned or fk["conrelid"] not in names:

@@ -39,10 +39,18 @@ async def bind_tenant(
         await session.execute(_SET_CONFIG, _params(session.sync_session))
 
 
+async def bind_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Know the person but no care account yet (signing in): only their own rows show."""
+    session.info[TENANT_KEY] = None
+    session.info[USER_KEY] = user_id
+    if session.in_transaction():
+        await session.execute(_SET_CONFIG, _params(session.sync_session))
+
+
 @event.listens_for(Session, "after_begin")
 def _apply_binding(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
-    if session.info.get(TENANT_KEY) is None:
+    if session.info.get(TENANT_KEY) is None and session.info.get(USER_KEY) is None:
         return  # unbound: the policies match no row, so the session sees no tenant's data
     connection.execute(_SET_CONFIG, _params(session))

@@ -11,7 +11,7 @@ import logging
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.lib import i18n
@@ -19,6 +19,20 @@ from app.lib.htmx import VARY, wants_partial
 from app.lib.i18n import _
 
 log = logging.getLogger("tend.errors")
+
+
+class RedirectRequired(HTTPException):
+    """Send the browser elsewhere first (sign-in, the MFA step, MFA set-up)."""
+
+    status_code = 303
+
+    def __init__(self, location: str) -> None:
+        super().__init__(detail="redirect")  # i18n: not shown (never rendered)
+        self.location = location
+
+
+class NotSignedIn(RedirectRequired):
+    status_code = 401
 
 
 def _messages(status: int) -> tuple[str, str]:
@@ -72,6 +86,13 @@ def error_response(
     return Template("errors/page.html", context=context, status_code=status, headers=all_headers)
 
 
+def redirect_handler(request: Request, exc: RedirectRequired) -> Response:
+    """Sign-in and MFA detours: htmx follows HX-Redirect; a browser follows a 303."""
+    if getattr(request, "htmx", None):
+        return Response(b"", status_code=exc.status_code, headers={"HX-Redirect": exc.location})
+    return Redirect(exc.location, status_code=303)
+
+
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     headers = dict(exc.headers or {})
     if isinstance(exc, NotAuthorizedException):
@@ -85,6 +106,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
+    RedirectRequired: redirect_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

@@ -82,7 +82,12 @@ def asset_paths() -> list[str]:
     return list(_URLS.values())
 
 
-@get(f"{PREFIX}{{path:path}}", include_in_schema=False, sync_to_thread=False, opt={"public": True})
+@get(
+    f"{PREFIX}{{path:path}}",
+    include_in_schema=False,
+    sync_to_thread=False,
+    opt={"public": True, "sessionless": True},
+)
 def serve_static(request: Request, path: FromPath[str]) -> Response[bytes]:
     asset = _ASSETS.get(path.lstrip("/"))
     if asset is None:

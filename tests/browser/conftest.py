@@ -21,7 +21,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
-from tests.conftest import TestDatabase
+from tests.conftest import DatabaseUnderTest
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -73,7 +73,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(
-    test_database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+    test_database: DatabaseUnderTest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     chromium_path()  # skip (or fail under CI) before paying for a server
     port = _free_port()

@@ -1,6 +1,35 @@
 """Every mapped table, imported here so Alembic and the app see one metadata."""
 
 from app.db.models.base import Base, TenantOwned
+from app.db.models.identity import (
+    Invite,
+    Membership,
+    MembershipStatus,
+    RecoveryCode,
+    Role,
+    Session,
+    User,
+)
+from app.db.models.patients import Patient, PatientAccess, PatientSearchTerm
+from app.db.models.security import AuditEvent, LoginThrottle, TenantKey
 from app.db.models.tenants import Tenant, TenantSettings
 
-__all__ = ["Base", "Tenant", "TenantOwned", "TenantSettings"]
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Invite",
+    "LoginThrottle",
+    "Membership",
+    "MembershipStatus",
+    "Patient",
+    "PatientAccess",
+    "PatientSearchTerm",
+    "RecoveryCode",
+    "Role",
+    "Session",
+    "Tenant",
+    "TenantKey",
+    "TenantOwned",
+    "TenantSettings",
+    "User",
+]

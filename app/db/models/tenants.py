@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Uuid, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import Base, TenantOwned, new_id
@@ -25,6 +25,9 @@ class TenantSettings(TenantOwned, Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("tenants.id"), primary_key=True)
     default_locale: Mapped[str] = mapped_column(String(16), default="en")
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    session_lifetime_hours: Mapped[int] = mapped_column(Integer, default=12)
+    require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

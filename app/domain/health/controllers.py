@@ -19,7 +19,7 @@ _READINESS = text(
 
 class HealthController(Controller):
     include_in_schema = False
-    opt: ClassVar[dict[str, Any]] = {"public": True}
+    opt: ClassVar[dict[str, Any]] = {"public": True, "sessionless": True}
 
     @get("/healthz", sync_to_thread=False)
     def healthz(self) -> dict[str, str]:

@@ -14,11 +14,14 @@ from app.lib.htmx import render
 
 
 class HomeController(Controller):
+    opt: ClassVar[dict[str, object]] = {"public": True}
     dependencies: ClassVar[dict[str, Provide]] = {"tenants": Provide(provide_tenant_service)}
 
     @get("/", name="home")
     async def home(self, request: Request, tenants: NamedDependency[TenantService]) -> Template:
-        """The welcome page; it tells a new installation what to do first."""
+        """The signed-in person's starting points, or the welcome page for a visitor."""
+        if request.scope.get("auth") is not None:
+            return render(request, "home/signed_in.html")
         return render(
             request,
             "home/page.html",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
@@ -31,6 +31,8 @@ def safe_next(target: str) -> str:
 
 class LanguageController(Controller):
     path = "/settings/language"
+    # Anyone may choose a language, signed in or not, observers included.
+    opt: ClassVar[dict[str, object]] = {"public": True, "observer_may_write": True}
 
     @get("/", name="language")
     async def show(self, request: Request, next: FromQuery[str] = "/") -> Template:

@@ -59,6 +59,12 @@ def _interrupt(process: subprocess.Popen[bytes]) -> int:
     return process.wait(timeout=30)
 
 
+def _terminate(process: subprocess.Popen[bytes]) -> int:
+    # What systemd or a container runtime sends to the main process alone.
+    process.terminate()
+    return process.wait(timeout=30)
+
+
 async def _add_tenant(socket_dir: Path) -> None:
     conn = await asyncpg.connect(user="tend_app", database="tend", host=str(socket_dir))
     try:
@@ -70,6 +76,7 @@ async def _add_tenant(socket_dir: Path) -> None:
 
 
 def test_run_serves_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
+    """Ctrl-C, then SIGTERM: each stops Tend and its PostgreSQL, and the data stays."""
     data_dir = tmp_path / "data"
     log = tmp_path / "tend.log"
     port = _free_port()
@@ -96,5 +103,5 @@ def test_run_serves_stops_cleanly_and_keeps_its_data(tmp_path: Path) -> None:
         home = httpx.get(f"http://127.0.0.1:{port}/")
         assert "No care accounts yet" not in home.text  # the tenant from the first run is there
     finally:
-        assert _interrupt(second) == 0
-    assert not (data_dir / "pg" / "postmaster.pid").exists()
+        assert _terminate(second) == 0
+    assert not (data_dir / "pg" / "postmaster.pid").exists(), "SIGTERM left PostgreSQL running"

@@ -80,7 +80,10 @@ async def test_checker_catches_a_policy_that_ignores_the_tenant(owner: AsyncConn
         "ALTER TABLE patients FORCE ROW LEVEL SECURITY",
         "CREATE POLICY anything ON patients USING (true)",
     )
-    assert found == ["patients: has no tenant policy on app.tenant_id"]
+    assert found == [
+        "patients: has no tenant policy on app.tenant_id",
+        "patients: policy anything reaches beyond the tenant",
+    ]
 
 
 async def test_checker_catches_a_key_that_does_not_lead_with_tenant_id(
@@ -126,3 +129,15 @@ async def test_checker_catches_a_table_with_no_tenant_that_is_not_global(
 ) -> None:
     found = await scratch(owner, "CREATE TABLE loose_ends (id uuid PRIMARY KEY)")
     assert found == ["loose_ends: has no tenant_id and is not declared in GLOBAL_TABLES"]
+
+
+async def test_checker_catches_a_second_policy_that_widens_the_tenant(
+    owner: AsyncConnection,
+) -> None:
+    found = await scratch(
+        owner,
+        GOOD_TABLE,
+        *tenant_rls_statements("patients"),
+        "CREATE POLICY everyone_reads ON patients FOR SELECT USING (true)",
+    )
+    assert found == ["patients: policy everyone_reads reaches beyond the tenant"]

@@ -105,7 +105,7 @@ def error_log() -> Iterator[list[logging.LogRecord]]:
 def failing_route(app: Litestar) -> str:
     """A route on this test's app that fails the way a bug would."""
 
-    @get("/test-only/fails", sync_to_thread=False)
+    @get("/test-only/fails", sync_to_thread=False, opt={"public": True})
     def fails() -> str:
         raise RuntimeError(EXCEPTION_TEXT)
 

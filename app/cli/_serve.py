@@ -1,0 +1,70 @@
+"""`tend run` and `tend migrate`."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import click
+
+from app.cli._database import (
+    database,
+    migrate_database,
+)
+from app.cli._group import main
+from app.config import get_settings
+from app.db import migrate
+from app.lib.keys import load_key, master_keys, mfa_key
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [TEND_HOST, 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [TEND_PORT, 8000].")
+@click.option("--workers", type=int, default=None, help="Web worker processes [TEND_WORKERS, 1].")
+def run(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve Tend, starting an embedded PostgreSQL when DATABASE_URL is unset."""
+    import uvicorn
+
+    settings = get_settings()
+    host = host or settings.server.host
+    port = port or settings.server.port
+    workers = workers or settings.server.workers
+    # Generate missing development keys once, here, before worker processes race for them.
+    load_key(settings, "TEND_SECRET_KEY", "secret_key")
+    master_keys(settings)
+    mfa_key(settings)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it unwinds
+    # through `database()`, which then stops the embedded PostgreSQL (systemd, containers).
+    signal.signal(signal.SIGTERM, _terminate)
+    with database(settings) as db:
+        migrate_database(db)
+        # Worker processes read their settings from the environment.
+        os.environ["DATABASE_URL"] = db.app_url
+        os.environ["TEND_DATA_DIR"] = str(settings.data_dir)
+        get_settings.cache_clear()
+        click.echo(f"Tend is serving on http://{host}:{port}  (database: {db.description})")
+        click.echo("Press Ctrl-C to stop.")
+        uvicorn.run(
+            "app.asgi:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            proxy_headers=True,
+            server_header=False,
+        )
+    click.echo("Tend stopped.")
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Run the database migrations to the newest version, then exit."""
+    settings = get_settings()
+    with database(settings) as db:
+        migrate_database(db)
+        click.echo(f"Migrated to {migrate.head_revision()} ({db.description}).")

@@ -1,0 +1,56 @@
+"""What each recorded action is called on the audit page, in the reader's language.
+
+An action is stored as a stable code (`patient.view`); the page shows its label here,
+or the code itself for an action this list does not know yet, so nothing is hidden.
+Areas that record a new action add its label here.
+"""
+
+from __future__ import annotations
+
+from babel.support import LazyProxy
+
+from app.lib.i18n import lazy_gettext
+
+AUDIT_VIEW = "audit.view"
+AUDIT_EXPORT = "audit.export"
+TENANT_CREATE = "tenant.create"
+MEMBER_ADD = "member.add"
+KEYS_ROTATE = "keys.rotate"
+KEYS_RETIRE = "keys.retire"
+KEYS_REWRAP = "keys.rewrap"
+
+ACTION_LABELS: dict[str, LazyProxy] = {
+    AUDIT_VIEW: lazy_gettext("Viewed the audit log"),
+    AUDIT_EXPORT: lazy_gettext("Exported the audit log"),
+    TENANT_CREATE: lazy_gettext("Created the care account"),
+    MEMBER_ADD: lazy_gettext("Added a person to the care account"),
+    KEYS_ROTATE: lazy_gettext("Changed the encryption key"),
+    KEYS_RETIRE: lazy_gettext("Retired an old encryption key"),
+    KEYS_REWRAP: lazy_gettext("Re-protected the encryption keys"),
+    "session.sign_in": lazy_gettext("Signed in"),
+    "session.sign_out": lazy_gettext("Signed out"),
+    "patient.create": lazy_gettext("Added a patient"),
+    "patient.view": lazy_gettext("Viewed a patient"),
+    "patient.update": lazy_gettext("Changed a patient's details"),
+    "patient.archive": lazy_gettext("Archived a patient"),
+    "patient.restore": lazy_gettext("Restored a patient"),
+    "patient.search": lazy_gettext("Searched for patients"),
+    "access.grant": lazy_gettext("Gave access to a patient"),
+    "access.revoke": lazy_gettext("Removed access to a patient"),
+    "staff.invite": lazy_gettext("Invited a person"),
+    "staff.role_change": lazy_gettext("Changed a person's role"),
+    "staff.deactivate": lazy_gettext("Deactivated a person"),
+    "staff.reactivate": lazy_gettext("Reactivated a person"),
+    "settings.update": lazy_gettext("Changed the care account settings"),
+}
+
+
+def action_label(action: str) -> str:
+    """The label of a known action; an unknown one is shown as recorded."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def known_actions() -> list[tuple[str, str]]:
+    """(code, label) of every known action, by label, for the filter's choices."""
+    return sorted(((code, str(label)) for code, label in ACTION_LABELS.items()), key=lambda x: x[1])

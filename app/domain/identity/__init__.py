@@ -1,0 +1,1 @@
+"""Identity: sign-up, sign-in, sessions, passwords and MFA."""

@@ -1,0 +1,1 @@
+"""Tenant data keys: created, unwrapped, cached and rotated."""

@@ -1,0 +1,1 @@
+"""Patients: identity fields encrypted, searchable without storing them in clear."""

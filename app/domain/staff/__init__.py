@@ -1,0 +1,1 @@
+"""Staff: members of a care account, their roles, and invitations."""

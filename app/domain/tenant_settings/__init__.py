@@ -1,0 +1,1 @@
+"""The care account's own settings: sessions and MFA policy."""

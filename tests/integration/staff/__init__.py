@@ -1,0 +1,1 @@
+"""Staff, invitations, and the last-admin rule."""
