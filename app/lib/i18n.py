@@ -28,8 +28,10 @@ SOURCE_LOCALE = "en"
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur"})
 
 
+@cache
 def available_locales() -> tuple[str, ...]:
-    """The source language plus every locale with a catalog in app/locales."""
+    """The source language plus every locale with a catalog in app/locales (read once:
+    catalogs ship with the app, and this is asked several times a request)."""
     found = {p.parent.parent.name for p in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po")}
     return tuple(sorted(found | {SOURCE_LOCALE}))
 
@@ -127,6 +129,7 @@ def _parse_accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
+@cache
 def language_name(locale: str) -> str:
     """A language's own name for itself (endonym), for the language picker."""
     name = Locale.parse(locale).get_display_name(locale) or locale

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Response
+from typing import TypedDict
+
+from litestar import Request, Response
 
 from app.domain.identity.services import IssuedSession
 from app.lib.session_tokens import COOKIE
@@ -24,3 +26,14 @@ def set_session_cookie(response: Response, issued: IssuedSession) -> Response:
 def clear_session_cookie(response: Response) -> Response:
     response.delete_cookie(COOKIE, path="/")
     return response
+
+
+class ClientOf(TypedDict):
+    ip: str | None
+    user_agent: str | None
+
+
+def client_of(request: Request) -> ClientOf:
+    """What a new session row records about where it was started."""
+    client = request.client
+    return {"ip": client.host if client else None, "user_agent": request.headers.get("user-agent")}

@@ -22,6 +22,7 @@ from app.db.models import (
 from app.db.models.base import new_id
 from app.db.tenancy import USER_KEY, bind_tenant, bind_user
 from app.domain.identity import throttle
+from app.domain.identity.access import AccessScope
 from app.domain.keys.keyring import Keyring
 from app.lib import session_tokens
 from app.lib.passwords import hash_password, verify_password
@@ -167,6 +168,22 @@ class IdentityService:
             expires_at=row.expires_at,
             tenant_id=tenant_id,
             session_id=row.id,
+        )
+
+    async def replace_session(
+        self,
+        old: AccessScope,
+        tenant_id: uuid.UUID,
+        *,
+        ip: str | None,
+        user_agent: str | None,
+        mfa_verified: bool,
+    ) -> IssuedSession:
+        """End `old`'s session and start another: the token changes whenever what it
+        proves changes (the second factor given, another care account)."""
+        await self.end_session(old.tenant_id, old.session_id)
+        return await self.start_session(
+            old.user_id, tenant_id, ip=ip, user_agent=user_agent, mfa_verified=mfa_verified
         )
 
     async def end_session(self, tenant_id: uuid.UUID, session_id: uuid.UUID) -> None:

@@ -14,10 +14,9 @@ from litestar.response import Response, Template
 from sqlalchemy import update
 
 from app.db.models import User
-from app.domain.audit.services import client_ip
 from app.domain.identity import mfa
 from app.domain.identity.access import AccessScope
-from app.domain.identity.cookies import set_session_cookie
+from app.domain.identity.cookies import client_of, set_session_cookie
 from app.domain.identity.deps import Identity, Me, provide_identity, provide_me
 from app.domain.identity.services import IdentityService
 from app.lib.htmx import render
@@ -79,13 +78,8 @@ class MfaSetupController(Controller):
         )
         codes = await mfa.replace_recovery_codes(identity.db, me.user_id)
         # The session that proved the factor is replaced by a verified one.
-        await identity.end_session(me.tenant_id, me.session_id)
-        issued = await identity.start_session(
-            me.user_id,
-            me.tenant_id,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            mfa_verified=True,
+        issued = await identity.replace_session(
+            me, me.tenant_id, **client_of(request), mfa_verified=True
         )
         page = render(request, "identity/recovery_codes.html", context={"codes": codes})
         return set_session_cookie(page, issued)

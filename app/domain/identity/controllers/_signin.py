@@ -18,7 +18,7 @@ from litestar.response import Redirect, Response, Template
 from app.domain.audit.services import client_ip
 from app.domain.identity import mfa, throttle
 from app.domain.identity.access import AccessScope
-from app.domain.identity.cookies import clear_session_cookie, set_session_cookie
+from app.domain.identity.cookies import clear_session_cookie, client_of, set_session_cookie
 from app.domain.identity.deps import Identity, Me, provide_identity, provide_me
 from app.domain.identity.services import IdentityService
 from app.domain.settings.controllers import safe_next
@@ -127,8 +127,7 @@ class SignInController(Controller):
         issued = await identity.start_session(
             outcome.user_id,
             account.tenant_id,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
+            **client_of(request),
             mfa_verified=not outcome.mfa_enabled,
         )
         target = safe_next(data.next)
@@ -186,13 +185,8 @@ class SignInController(Controller):
                 status_code=422,
             )
         await throttle.record_success(identity.db, subject)
-        await identity.end_session(me.tenant_id, me.session_id)
-        issued = await identity.start_session(
-            me.user_id,
-            me.tenant_id,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            mfa_verified=True,
+        issued = await identity.replace_session(
+            me, me.tenant_id, **client_of(request), mfa_verified=True
         )
         return set_session_cookie(Redirect(safe_next(next), status_code=303), issued)
 
@@ -223,13 +217,8 @@ class SignInController(Controller):
         accounts = await identity.care_accounts(me.user_id)
         if target not in {a.tenant_id for a in accounts}:
             raise NotFoundException
-        await identity.end_session(me.tenant_id, me.session_id)
-        issued = await identity.start_session(
-            me.user_id,
-            target,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            mfa_verified=me.mfa_verified or not me.mfa_enabled,
+        issued = await identity.replace_session(
+            me, target, **client_of(request), mfa_verified=me.mfa_verified or not me.mfa_enabled
         )
         response = set_session_cookie(Redirect("/", status_code=303), issued)
         response.set_cookie(

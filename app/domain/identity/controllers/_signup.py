@@ -12,7 +12,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Response, Template
 
 from app.domain.audit.services import client_ip
-from app.domain.identity.cookies import set_session_cookie
+from app.domain.identity.cookies import client_of, set_session_cookie
 from app.domain.identity.deps import Identity, provide_identity
 from app.domain.identity.password_policy import password_problem
 from app.domain.identity.services import EmailTaken
@@ -89,8 +89,7 @@ class SignUpController(Controller):
         issued = await identity.start_session(
             user_id,
             tenant_id,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
+            **client_of(request),
             mfa_verified=False,
         )
         return set_session_cookie(Redirect("/account/mfa", status_code=303), issued)
