@@ -8,6 +8,8 @@ from sqlalchemy import exists, select
 
 from app.db.models import Tenant
 
+_seen_a_tenant = False
+
 
 class TenantService(SQLAlchemyAsyncRepositoryService[Tenant]):
     """Care accounts. The table is global (not tenant-owned): it is the tenants' list."""
@@ -18,5 +20,13 @@ class TenantService(SQLAlchemyAsyncRepositoryService[Tenant]):
     repository_type = Repository
 
     async def any_exist(self) -> bool:
-        """Whether this installation has any care account yet (an index-only probe)."""
-        return bool(await self.repository.session.scalar(select(exists().select_from(Tenant))))
+        """Whether this installation has any care account yet (an index-only probe).
+
+        Care accounts are never deleted by the app, so once one exists this process stops
+        asking: the welcome page then costs no database work at all."""
+        global _seen_a_tenant
+        if not _seen_a_tenant:
+            _seen_a_tenant = bool(
+                await self.repository.session.scalar(select(exists().select_from(Tenant)))
+            )
+        return _seen_a_tenant
