@@ -82,8 +82,17 @@ _FAIL = text(
 _CLEAR = text("DELETE FROM login_throttle WHERE key = :key")
 
 
+_ONE_AT_A_TIME = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
 async def check(db: AsyncSession, email: str, ip: str) -> Verdict:
-    """May this attempt go ahead now? If not, how long until it may."""
+    """May this attempt go ahead now? If not, how long until it may.
+
+    Attempts on one account take turns (a transaction-scoped lock, released when the
+    attempt's outcome is committed), so a burst of simultaneous guesses cannot all pass
+    this check before the first failure is counted.
+    """
+    await db.execute(_ONE_AT_A_TIME, {"key": account_key(email)})
     rows = (
         await db.execute(
             _READ, {"keys": [account_key(email), ip_key(ip)], "forget": _seconds(FORGET_AFTER)}

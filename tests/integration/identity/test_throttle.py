@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 import httpx
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db.models import LoginThrottle
 from app.domain.identity import throttle
@@ -188,3 +191,31 @@ async def test_sign_in_requests_from_one_address_are_rate_limited(
 
     assert response.status_code == 429
     assert "Try again in 1 minute" in (form_error(response) or "")
+
+
+async def test_simultaneous_attempts_on_one_account_take_turns(app_engine: AsyncEngine) -> None:
+    """A second attempt waits until the first one's failure is counted, then sees it."""
+    email = f"burst-{uuid.uuid4().hex[:8]}@example.com"
+    async with app_engine.connect() as first_conn, app_engine.connect() as second_conn:
+        first = AsyncSession(bind=first_conn)
+        second = AsyncSession(bind=second_conn)
+        try:
+            await throttle.check(first, email, "192.0.2.10")
+            waiting = asyncio.create_task(throttle.check(second, email, "192.0.2.11"))
+            await asyncio.sleep(0.3)
+            assert not waiting.done(), "the second attempt did not wait for the first"
+            for _ in range(FREE_FAILURES):
+                await throttle.record_failure(first, email, "192.0.2.10")
+            await first.commit()
+            verdict = await asyncio.wait_for(waiting, timeout=10)
+            assert not verdict.allowed  # it saw the failures the first attempt counted
+        finally:
+            await second.rollback()
+            await first.execute(
+                text("DELETE FROM login_throttle WHERE key = :key"),
+                {"key": throttle.account_key(email)},
+            )
+            await first.execute(text("DELETE FROM login_throttle WHERE key LIKE 'ip:192.0.2.1%'"))
+            await first.commit()
+            await first.close()
+            await second.close()
