@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -183,3 +183,23 @@ async def grant_access(
     session.add(access)
     await session.flush()
     return access
+
+
+async def stored_password_hash(session: AsyncSession, email: str) -> str | None:
+    """The stored hash, read the only way the app role may: the sign-in function."""
+    return await session.scalar(
+        text("SELECT password_hash FROM tend_user_for_login(:email)"), {"email": email}
+    )
+
+
+async def stored_mfa_secret(session: AsyncSession, user_id: uuid.UUID) -> bytes | None:
+    """The sealed TOTP secret, read as the app reads it: as that person, through the
+    owner's function (the column itself is not readable by the app role)."""
+    previous = await session.scalar(text("SELECT current_setting('app.user_id', true)"))
+    await session.execute(text("SELECT set_config('app.user_id', :u, true)"), {"u": str(user_id)})
+    try:
+        return await session.scalar(text("SELECT tend_own_mfa_secret(:u)"), {"u": user_id})
+    finally:
+        await session.execute(
+            text("SELECT set_config('app.user_id', :p, true)"), {"p": previous or ""}
+        )

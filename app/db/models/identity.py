@@ -41,9 +41,11 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(Text)
+    # Deferred: the app role may not read these two (migration 0003), so no ORM load
+    # asks for them; sign-in and the MFA step read them through owner functions.
+    password_hash: Mapped[str] = mapped_column(Text, deferred=True)
     locale: Mapped[str | None] = mapped_column(String(16))
-    mfa_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    mfa_secret: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
     sessions_not_before: Mapped[datetime] = mapped_column(

@@ -210,7 +210,10 @@ class IdentityService:
 
     async def mfa_secret(self, user_id: uuid.UUID) -> bytes | None:
         """The sealed TOTP secret of a person (pending or enabled)."""
-        return await self.db.scalar(select(User.mfa_secret).where(User.id == user_id))
+        # Only through this function: the app role may not read users.mfa_secret itself.
+        return await self.db.scalar(
+            text("SELECT tend_own_mfa_secret(:user_id)"), {"user_id": user_id}
+        )
 
     async def _user_for_login(self, email: str):  # type: ignore[no-untyped-def]
         return (

@@ -16,6 +16,7 @@ from app.db.models import AuditEvent, Membership, TenantKey, User
 from app.domain.audit.services import check_chain
 from app.lib.passwords import verify_password
 from tests.conftest import DatabaseUnderTest
+from tests.factories import stored_password_hash
 
 from .tend_cli import bound_session, care_account, environment, tend
 
@@ -49,7 +50,7 @@ async def test_create_tenant_makes_a_care_account_with_its_first_admin(
         membership = await db.get(Membership, (tenant_id, admin.id))
         assert membership is not None and membership.role == "admin"
         assert admin.display_name == "Hana Admin"
-        assert (await verify_password(admin.password_hash, PASSWORD))[0]
+        assert (await verify_password(await stored_password_hash(db, admin_email), PASSWORD))[0]
         keys = (
             await db.scalars(select(TenantKey.purpose).where(TenantKey.tenant_id == tenant_id))
         ).all()
@@ -117,7 +118,8 @@ async def test_create_user_adds_a_new_person_with_a_password(
             "carer",
             "active",
         )
-        assert (await verify_password(person.password_hash, PASSWORD))[0]
+        stored = await stored_password_hash(db, person.email)
+        assert (await verify_password(stored, PASSWORD))[0]
         actions = (
             await db.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant_id))
         ).all()
@@ -140,7 +142,8 @@ async def test_create_user_adds_someone_who_already_has_an_account(
     assert "password unchanged" in added.output
     async with await bound_session(app_engine, second) as db:
         person = (await db.scalars(select(User).where(User.email == address))).one()
-        assert (await verify_password(person.password_hash, PASSWORD))[0]
+        stored = await stored_password_hash(db, person.email)
+        assert (await verify_password(stored, PASSWORD))[0]
         assert (await db.get(Membership, (second, person.id))).role == "observer"
     twice = await tend(test_database, *args, "--tenant", str(second), "--role", "admin")
     assert twice.exit_code == 1

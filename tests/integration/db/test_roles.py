@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.db.models import Role
+from app.db.tenancy import bind_tenant
 from tests.conftest import OWNER_ROLE
+from tests.factories import make_person, make_tenant
 
 
 async def test_app_role_is_neither_superuser_nor_bypassrls(connection: AsyncConnection) -> None:
@@ -52,3 +57,24 @@ async def test_app_role_cannot_act_as_the_owner(connection: AsyncConnection) -> 
 async def test_app_role_cannot_create_tables(connection: AsyncConnection) -> None:
     can_create = await connection.scalar(text("SELECT has_schema_privilege('public', 'CREATE')"))
     assert can_create is False
+
+
+@pytest.mark.parametrize("column", ["password_hash", "mfa_secret"])
+async def test_app_role_cannot_read_a_persons_secrets(
+    connection: AsyncConnection, column: str
+) -> None:
+    # Co-members may see a person's name; no query of the app may return these.
+    with pytest.raises(DBAPIError, match="permission denied"):
+        async with connection.begin_nested():
+            await connection.execute(text(f"SELECT {column} FROM users"))
+
+
+async def test_own_mfa_secret_is_only_ever_ones_own(db_session: AsyncSession) -> None:
+    tenant = await make_tenant(db_session)
+    me = await make_person(db_session, tenant, Role.ADMIN)
+    other = await make_person(db_session, tenant, Role.ADMIN)
+    await bind_tenant(db_session, tenant.id, me.id)
+    mine = await db_session.scalar(text("SELECT tend_own_mfa_secret(:u)"), {"u": me.id})
+    theirs = await db_session.scalar(text("SELECT tend_own_mfa_secret(:u)"), {"u": other.id})
+    assert mine is not None
+    assert theirs is None

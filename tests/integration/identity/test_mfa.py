@@ -20,7 +20,7 @@ from app.db.tenancy import bind_tenant, bind_user
 from app.domain.identity import mfa, throttle
 from app.lib.crypto import DecryptionError
 from tests.conftest import csrf_headers
-from tests.factories import make_person, make_tenant, sign_in, totp_now
+from tests.factories import make_person, make_tenant, sign_in, stored_mfa_secret, totp_now
 from tests.integration.identity.helpers import (
     claims_of,
     field_errors,
@@ -138,7 +138,7 @@ async def test_secret_is_stored_sealed_under_the_mfa_key(
     secret = _SECRET.search(page.text).group(1).replace(" ", "")  # type: ignore[union-attr]
 
     await bind_tenant(db_session, tenant.id, admin.id)
-    stored = (await user_row(db_session, admin.id)).mfa_secret
+    stored = await stored_mfa_secret(db_session, admin.id)
     assert stored
     assert secret.encode() not in stored
     assert secret.lower().encode() not in stored.lower()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Membership, Role, User
 from app.db.tenancy import bind_tenant
 from tests.conftest import csrf_headers
-from tests.factories import PASSWORD, make_person, make_tenant, sign_in
+from tests.factories import PASSWORD, make_person, make_tenant, sign_in, stored_mfa_secret
 from tests.integration.staff.helpers import audit_actions
 
 HTMX = {"HX-Request": "true"}
@@ -262,12 +262,11 @@ async def test_mfa_reset_clears_the_second_factor(
     await bind_tenant(db_session, tenant.id)
     row = (
         await db_session.execute(
-            select(User.mfa_secret, User.mfa_enabled_at, User.mfa_last_step).where(
-                User.id == carer.id
-            )
+            select(User.mfa_enabled_at, User.mfa_last_step).where(User.id == carer.id)
         )
     ).one()
-    assert tuple(row) == (None, None, None)
+    assert tuple(row) == (None, None)
+    assert await stored_mfa_secret(db_session, carer.id) is None
 
 
 async def test_mfa_reset_ends_the_members_sessions(
