@@ -159,3 +159,14 @@ async def check_chain(
 async def verify_chain(db: AsyncSession, tenant_id: uuid.UUID) -> list[ChainProblem]:
     """Every break in one tenant's audit chain; an empty list means it is intact."""
     return (await check_chain(db, tenant_id)).problems
+
+
+async def release_chain(db: AsyncSession) -> None:
+    """Commit now, before the page is rendered.
+
+    An audit event holds its tenant's chain head (a row lock) from its insert until
+    commit, so every other audited request of that care account waits meanwhile. A read
+    has nothing left to write once its event is recorded: committing before rendering
+    keeps that wait to the database work alone.
+    """
+    await db.commit()

@@ -8,12 +8,14 @@ from typing import Annotated, Any, ClassVar
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.audit.services import release_chain
 from app.domain.identity.deps import Me, provide_me
 from app.domain.identity.guards import admin_only
 from app.domain.patients.controllers._context import (
@@ -113,6 +115,7 @@ class PatientController(Controller):
         request: Request,
         me: Me,
         patients: Patients,
+        db_session: NamedDependency[AsyncSession],
         q: FromQuery[str] = "",
         after: FromQuery[str | None] = None,
         archived: FromQuery[bool] = False,
@@ -122,6 +125,7 @@ class PatientController(Controller):
         archived = archived and me.is_admin
         after_id = _after(after)
         listing = await patients.browse(query, after_id, include_archived=archived)
+        await release_chain(db_session)
         context = _listing_context(listing, query, archived, paged=after_id is not None)
         return render(request, "patients/list.html", "patients/partials/_results.html", context)
 
@@ -152,20 +156,28 @@ class PatientController(Controller):
         me: Me,
         patients: Patients,
         grants: Grants,
+        db_session: NamedDependency[AsyncSession],
         patient_id: FromPath[str],
         done: FromQuery[str | None] = None,
     ) -> Template:
         """The patient's page; every view is audited. Admins also manage access here."""
         view = await patients.view(parse_id(patient_id))
         context = await patient_context(me, patients, grants, view, await patients.zone())
+        await release_chain(db_session)
         context["notice"] = done_message(done)
         return render(request, "patients/detail.html", context=context)
 
     @get("/{patient_id:str}/photo")
-    async def photo(self, patients: Patients, patient_id: FromPath[str]) -> Response[bytes]:
+    async def photo(
+        self,
+        patients: Patients,
+        db_session: NamedDependency[AsyncSession],
+        patient_id: FromPath[str],
+    ) -> Response[bytes]:
         """The photo, decrypted for this response only and never stored by any cache;
         204 when the patient (whom this person may see) has none."""
         content = await patients.photo(parse_id(patient_id))
+        await release_chain(db_session)
         if content is None:
             return Response(b"", status_code=HTTP_204_NO_CONTENT)
         return Response(
