@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -253,6 +254,17 @@ def _wait_ready(target: Target, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(msg)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """wrk does not follow redirects either: a page that sends the load to /login must
+    show as that redirect, not as the sign-in page it leads to."""
+
+    def redirect_request(self, *_: object, **__: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def fetch(url: str, headers: Sequence[str] = (), timeout: float = 10) -> tuple[int, str, list[str]]:
     """(status, body, Set-Cookie values); status 0 and the reason when nothing answered."""
     request = urllib.request.Request(url)  # noqa: S310 (a 127.0.0.1 URL the harness built)
@@ -260,7 +272,7 @@ def fetch(url: str, headers: Sequence[str] = (), timeout: float = 10) -> tuple[i
         name, _, value = header.partition(":")
         request.add_header(name.strip(), value.strip())
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             body = _decoded(response.read(), response.headers.get("Content-Encoding"))
             return response.status, body, response.headers.get_all("Set-Cookie") or []
     except urllib.error.HTTPError as exc:
@@ -276,14 +288,17 @@ def _decoded(body: bytes, encoding: str | None) -> str:
     return body.decode("utf-8", "replace")
 
 
-def cookie_header(set_cookies: Sequence[str]) -> str | None:
-    """The `Cookie` header a browser would send back after these `Set-Cookie` headers."""
+def cookie_header(set_cookies: Sequence[str], known: Mapping[str, str] | None = None) -> str | None:
+    """The `Cookie` header a browser would send back after these `Set-Cookie` headers,
+    with the cookies it already had (`known`, e.g. a session) kept."""
+    cookies = dict(known or {})
     jar: SimpleCookie = SimpleCookie()
     for value in set_cookies:
         jar.load(value)
-    if not jar:
+    cookies.update((key, morsel.value) for key, morsel in jar.items())
+    if not cookies:
         return None
-    return "Cookie: " + "; ".join(f"{key}={morsel.value}" for key, morsel in jar.items())
+    return "Cookie: " + "; ".join(f"{key}={value}" for key, value in cookies.items())
 
 
 # Other load on the machine -------------------------------------------------------------
@@ -348,6 +363,85 @@ class OtherLoad:
             self.share = max(0.0, (busy - self._machine[0] - ours) / elapsed)
 
 
+# What the database sessions are doing ---------------------------------------------------
+
+SAMPLE_EVERY = 0.05
+_ACTIVITY = """
+    SELECT state, wait_event_type, wait_event, left(query, 200) AS query
+      FROM pg_stat_activity
+     WHERE datname = $1 AND application_name = $2 AND state <> 'idle'
+       AND pid <> pg_backend_pid()
+"""
+_STATEMENT = re.compile(
+    r"^\s*(INSERT INTO \w+|UPDATE \w+|DELETE FROM \w+|SELECT \* FROM \w+|COMMIT|BEGIN"
+    r"|SELECT .*? FROM \w+)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _statement(query: str) -> str:
+    found = _STATEMENT.match(query or "")
+    return found.group(1) if found and len(found.group(1)) <= 40 else (query or "?")[:30]
+
+
+def _activity_kind(state: str, wait_type: str | None, wait: str | None, query: str) -> str:
+    if state.startswith("idle in transaction"):
+        return "idle in transaction (waiting for the app)"
+    if wait_type == "Lock":
+        return f"waiting for a lock in {_statement(query)}"
+    if wait_type == "IO" and wait and wait.startswith("WAL"):
+        return "writing WAL (commit)"
+    if wait_type in (None, "Client"):
+        return "running a statement"
+    return f"waiting on {wait_type} {wait}"
+
+
+class DatabaseWaits:
+    """What one app's database sessions do during a round, sampled from pg_stat_activity
+    every SAMPLE_EVERY: how many, on average, run a statement, wait for a lock, or sit
+    idle in a transaction while the app works. A wait that queues every request shows
+    here rather than as a mystery in the latency."""
+
+    def __init__(self, admin_url: str, database: str, application_name: str) -> None:
+        # Connected to the bench database itself, so OtherLoad counts the sampler's own
+        # backend as the benchmark's, not as other load.
+        self.url = urlunsplit(urlsplit(plain_url(admin_url))._replace(path=f"/{database}"))
+        self.database = database
+        self.application_name = application_name
+        self.counts: Counter[str] = Counter()
+        self.samples = 0
+
+    def __enter__(self) -> DatabaseWaits:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._sample()), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    async def _sample(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            while not self._stop.is_set():
+                rows = await conn.fetch(_ACTIVITY, self.database, self.application_name)
+                self.counts.update(
+                    _activity_kind(r["state"], r["wait_event_type"], r["wait_event"], r["query"])
+                    for r in rows
+                )
+                self.samples += 1
+                await asyncio.sleep(SAMPLE_EVERY)
+        finally:
+            await conn.close()
+
+    def average(self) -> dict[str, float]:
+        """Sessions of each kind at an average moment, busiest kind first."""
+        if not self.samples:
+            return {}
+        return {kind: n / self.samples for kind, n in self.counts.most_common()}
+
+
 # Load ------------------------------------------------------------------------------------
 
 
@@ -368,6 +462,8 @@ class Measurement:
     connections_per_worker: tuple[int, ...] | None
     other_load: float | None = None
     """The share of the machine's CPU others used during the round (see OtherLoad)."""
+    db_sessions: dict[str, float] | None = None
+    """The app's database sessions by what they were doing (see DatabaseWaits)."""
 
     @property
     def clean(self) -> bool:
@@ -429,6 +525,7 @@ def run_wrk(
     duration: str,
     headers: Sequence[str],
     expect: str,
+    expect_counts: Sequence[tuple[str, int]] = (),
 ) -> Measurement:
     command = [
         "wrk",
@@ -447,7 +544,11 @@ def run_wrk(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "BENCH_EXPECT": expect},
+        env={
+            **os.environ,
+            "BENCH_EXPECT": expect,
+            "BENCH_EXPECT_COUNTS": "\n".join(f"{n}\t{text}" for text, n in expect_counts),
+        },
     )
     split = None
     try:

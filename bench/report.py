@@ -12,6 +12,8 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.harness import REPO, Measurement
+from bench.login import PROBE_INTERVAL, LoginResult
+from bench.round_trips import Trip
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -54,6 +56,10 @@ class ScenarioResult:
     tend: TargetResult
     same_page: str
     """How Tend's page compared with the baseline's, byte for byte (CSRF token aside)."""
+    patients: int | None = None
+    """Patients in the scenario's tenant (the patient-list scenarios)."""
+    seed_note: str = ""
+    expect_counts: tuple[tuple[str, int], ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -63,6 +69,46 @@ class ScenarioResult:
     @property
     def problems(self) -> list[str]:
         return [f"{t.name}: {p}" for t in (self.baseline, self.tend) for p in t.problems]
+
+
+@dataclass
+class RoundTrips:
+    """The database round trips of one patient-list request (bench/round_trips.py)."""
+
+    tend_first: list[Trip]
+    tend_steady: list[Trip]
+    baseline_first: list[Trip]
+    baseline_steady: list[Trip]
+
+    @classmethod
+    def from_json(cls, data: dict[str, dict[str, list[dict[str, str]]]]) -> RoundTrips:
+        def trips(side: str, which: str) -> list[Trip]:
+            return [Trip(**t) for t in data[side][which]]
+
+        return cls(
+            trips("Tend", "first"),
+            trips("Tend", "steady"),
+            trips("baseline", "first"),
+            trips("baseline", "steady"),
+        )
+
+    @staticmethod
+    def describe(trips: list[Trip], width: int = 60) -> str:
+        return f"round trips: {len(trips)} ({' | '.join(t.label(width) for t in trips)})"
+
+    def lines(self) -> list[str]:
+        return [
+            f"Tend: {self.describe(self.tend_steady)}",
+            f"baseline: {self.describe(self.baseline_steady)}",
+        ]
+
+    def markdown(self) -> list[str]:
+        """Each app's round trips, one statement a line."""
+        lines = []
+        for name, trips in (("Tend", self.tend_steady), ("baseline", self.baseline_steady)):
+            lines.append(f"- {name}: round trips: {len(trips)}")
+            lines += [f"  {n}. `{t.label(200)}`" for n, t in enumerate(trips, start=1)]
+        return lines
 
 
 @dataclass(frozen=True)
@@ -198,6 +244,13 @@ def checks(results: list[ScenarioResult]) -> list[str]:
     for result in results:
         problems = result.problems
         status = "; ".join(problems) if problems else "no non-2xx responses, no socket errors"
+        if result.expect_counts:
+            wanted = ", ".join(f"{text!r} exactly {n} times" for text, n in result.expect_counts)
+            status += f"; every 2xx body checked for {wanted}"
+            if not problems:
+                status += " (all did)"
+        if result.seed_note:
+            lines.append(f"{result.name}: seed: {result.seed_note}")
         splits = "; ".join(
             f"{t.name} {', '.join(split(m) for m in t.rounds)}"
             for t in (result.baseline, result.tend)
@@ -217,7 +270,27 @@ def checks(results: list[ScenarioResult]) -> list[str]:
             f"{result.name}: share of the machine's CPU used by other programs (and steal), "
             f"round by round: {others}"
         )
+        for target in (result.baseline, result.tend):
+            sessions = db_sessions(target)
+            if sessions:
+                lines.append(
+                    f"{result.name}: {target.name}'s busy database sessions at an average "
+                    f"moment of the rounds: {sessions}"
+                )
     return lines
+
+
+def db_sessions(target: TargetResult) -> str:
+    """The rounds' DatabaseWaits averages, averaged over the rounds."""
+    rounds = [m.db_sessions for m in target.rounds if m.db_sessions is not None]
+    if not rounds:
+        return ""
+    kinds: dict[str, float] = {}
+    for averages in rounds:
+        for kind, value in averages.items():
+            kinds[kind] = kinds.get(kind, 0.0) + value / len(rounds)
+    shown = sorted(kinds.items(), key=lambda item: -item[1])
+    return ", ".join(f"{value:.1f} {kind}" for kind, value in shown if value >= 0.05) or "none"
 
 
 def settings_line(settings: RunSettings) -> str:
@@ -236,21 +309,205 @@ def settings_line(settings: RunSettings) -> str:
     )
 
 
+def _markdown(head: list[str], rows: list[list[str]], left: int = 1) -> str:
+    """A Markdown table that also reads as plain text: the first `left` columns are text."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        padded = [c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in
+                  enumerate(zip(cells, widths, strict=True))]  # fmt: skip
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(
+        ("-" * (w + 2)) if i < left else ("-" * (w + 1) + ":") for i, w in enumerate(widths)
+    ) + "|"  # fmt: skip
+    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def scale_rows(results: list[ScenarioResult]) -> list[ScenarioResult]:
+    return sorted((r for r in results if r.patients), key=lambda r: r.patients or 0)
+
+
+def scale_table(results: list[ScenarioResult]) -> str:
+    head = ["patients in tenant", "Tend p95 ms", "baseline p95 ms", "Tend p50 ms",
+            "baseline p50 ms", "Tend req/s", "baseline req/s", "Tend/baseline req/s"]  # fmt: skip
+    rows = [
+        [
+            f"{r.patients:,} ({r.name})",
+            f"{r.tend.median('p95'):.2f}",
+            f"{r.baseline.median('p95'):.2f}",
+            f"{r.tend.median('p50'):.2f}",
+            f"{r.baseline.median('p50'):.2f}",
+            f"{r.tend.median('requests_per_second'):.0f}",
+            f"{r.baseline.median('requests_per_second'):.0f}",
+            f"{r.ratio:.2f}",
+        ]
+        for r in scale_rows(results)
+    ]
+    return _markdown(head, rows)
+
+
+def login_tables(result: LoginResult) -> list[str]:
+    head = ["phase", "sign-ins", "took s", "sign-ins/s", "POST p50 ms", "POST p95 ms",
+            "POST p99 ms", "POST max ms", "GET /login p50 ms", "outcomes"]  # fmt: skip
+    rows = []
+    for phase in result.phases:
+        if not phase.planned or not phase.measured:
+            continue
+        outcomes = ", ".join(f"{v} {k}" for k, v in sorted(phase.posts.outcomes.items()))
+        rows.append(
+            [
+                phase.name,
+                str(phase.planned),
+                f"{phase.seconds:.1f}",
+                f"{phase.planned / phase.seconds:.1f}" if phase.seconds else "",
+                _ms(phase.posts.stat("p50")),
+                _ms(phase.posts.stat("p95")),
+                _ms(phase.posts.stat("p99")),
+                _ms(phase.posts.stat("max")),
+                _ms(phase.gets.stat("p50")),
+                outcomes,
+            ]
+        )
+    probe_head = ["GET /healthz probe", "probes", "p50 ms", "p95 ms", "p99 ms", "max ms"]
+    probe_rows = [
+        [
+            f"during {phase.name}" if phase.planned else phase.name,
+            str(len(phase.probes.latencies)),
+            _ms(phase.probes.stat("p50")),
+            _ms(phase.probes.stat("p95")),
+            _ms(phase.probes.stat("p99")),
+            _ms(phase.probes.stat("max")),
+        ]
+        for phase in result.phases
+        if phase.measured
+    ]
+    return [_markdown(head, rows, left=1), "", _markdown(probe_head, probe_rows)]
+
+
+def _verdict(met: bool) -> str:
+    return "**met**" if met else "**not met**"
+
+
+def targets(
+    results: list[ScenarioResult],
+    settings: RunSettings,
+    round_trips: RoundTrips | None,
+) -> list[str]:
+    """The identity issue's targets, each with this run's figure."""
+    lines = []
+    by_name = {r.name: r for r in results}
+    listing = by_name.get("patients")
+    if listing is not None:
+        lines.append(
+            f"patient list, Tend/baseline throughput ≥ 0.75: {listing.ratio:.2f} — "
+            f"{_verdict(listing.ratio >= 0.75)}"
+        )
+        p95 = listing.tend.median("p95")
+        load = f"{settings.connections} connections, {settings.workers} workers"
+        standard = settings.connections == 16 and settings.workers == 2
+        lines.append(
+            f"patient list, Tend p95 < 30 ms at 16 connections on 2 workers: {p95:.1f} ms "
+            f"({load}) — "
+            + (_verdict(p95 < 30) if standard else "not comparable (other load settings)")
+        )
+    small, large = by_name.get("patients-1k"), by_name.get("patients-100k")
+    if small is not None and large is not None:
+        growth = large.tend.median("p95") / small.tend.median("p95")
+        base_growth = large.baseline.median("p95") / small.baseline.median("p95")
+        lines.append(
+            f"patient list, Tend p95 at 100,000 patients within 1.2× of at 1,000: "
+            f"{large.tend.median('p95'):.1f} / {small.tend.median('p95'):.1f} ms = "
+            f"{growth:.2f}× — {_verdict(growth <= 1.2)} (baseline: {base_growth:.2f}×)"
+        )
+    if round_trips is not None:
+        count = len(round_trips.tend_steady)
+        lines.append(
+            f"patient list, at most 3 database round trips per request: Tend {count}, "
+            f"baseline {len(round_trips.baseline_steady)} — {_verdict(count <= 3)}"
+        )
+    return lines
+
+
+def login_warmup(result: LoginResult) -> int:
+    return sum(p.planned for p in result.phases if not p.measured)
+
+
+def login_checks(result: LoginResult) -> list[str]:
+    lines = [
+        f"sign-in: {result.accounts} accounts without MFA, rotated; passwords hashed with "
+        f"argon2id {result.argon2_parameters} (Tend's production parameters; Tend started "
+        "without TEND_ENV/TEND_TEST_CHEAP_ARGON2); one verify alone, in one thread of the "
+        f"bench process: {result.argon2_ms:.1f} ms; {login_warmup(result)} unmeasured "
+        "sign-ins first",
+        f"sign-in: passwords rehashed by Tend during the run: {result.rehashed}",
+        "sign-in: the per-address limit (30 a minute, app/domain/identity/controllers/"
+        "_signin.py) would refuse most of the run's sign-ins, all from 127.0.0.1: the bench "
+        "opened the limit's one-minute windows in `rate_limits` with a large negative count "
+        "beforehand (as the owner role) and removed them after, so Tend still counted every "
+        f"sign-in in its measured path ({result.counted_by_rate_limit} counted) and none "
+        "was refused",
+    ]
+    lines += [f"sign-in: NOT CLEAN: {p}" for p in result.problems] or [
+        "sign-in: every POST /login answered 303 to / with a session cookie; every "
+        "/healthz probe answered 200"
+    ]
+    return lines
+
+
 def render(
-    results: list[ScenarioResult], settings: RunSettings, machine: dict[str, str], command: str
+    results: list[ScenarioResult],
+    settings: RunSettings,
+    machine: dict[str, str],
+    command: str,
+    login: LoginResult | None = None,
+    round_trips: RoundTrips | None = None,
 ) -> str:
     now = datetime.now(UTC)
     lines = [
         f"## {now:%Y-%m-%d %H:%M} UTC — {machine['CPU']}, {machine['CPUs (nproc)']} CPUs",
         "",
-        f"`{command}` — {settings_line(settings)}.",
-        "",
-        table(results),
-        "",
-        "Checks:",
-        "",
-        *(f"- {line}" for line in checks(results)),
-        "",
+    ]
+    if results:
+        lines += [f"`{command}` — {settings_line(settings)}.", "", table(results), ""]
+    else:
+        lines += [f"`{command}`", ""]
+        lines += [f"- {r.name}: {r.description}" for r in results if r.description]
+        lines.append("")
+    if len(scale_rows(results)) > 1:
+        lines += ["Patient list by size of the tenant (medians of the rounds):", ""]
+        lines += [scale_table(results), ""]
+    if login is not None:
+        lines += [
+            f"Sign-in (POST /login, right password, no MFA, real argon2id): {login.rate:g} "
+            f"a second for {login.seconds:g} s, then a burst of {login.burst} at once; "
+            f"GET /healthz every {1000 * PROBE_INTERVAL:.0f} ms on a new connection "
+            "throughout, and for a few seconds with no load first:",
+            "",
+            *login_tables(login),
+            "",
+        ]
+    if round_trips is not None:
+        lines += [
+            "Database round trips of one patient-list request (the fourth on a warm "
+            "process), read from the wire:",
+            "",
+            *round_trips.markdown(),
+            f"- first request of a fresh process: Tend {len(round_trips.tend_first)}, "
+            f"baseline {len(round_trips.baseline_first)}",
+            "",
+        ]
+    goals = targets(results, settings, round_trips)
+    if goals:
+        lines += ["Targets:", "", *(f"- {line}" for line in goals), ""]
+    found = checks(results) + (login_checks(login) if login is not None else [])
+    if found:
+        lines += ["Checks:", "", *(f"- {line}" for line in found), ""]
+    lines += [
         "Machine:",
         "",
         *(f"- {key}: {value}" for key, value in machine.items()),

@@ -39,6 +39,8 @@ class AuditEvent(TenantOwned, Base):
     """Append-only; `seq`, `occurred_at` and the hashes are set by the database trigger."""
 
     __tablename__ = "audit_events"
+    # The trigger assigns `seq`; nobody reads it back, so no RETURNING round-trip cost.
+    __table_args__ = {"implicit_returning": False}  # noqa: RUF012
 
     # Filled in by the trigger (tend_audit_chain), never by the app.
     seq: Mapped[int] = mapped_column(
