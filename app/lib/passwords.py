@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+T = TypeVar("T")
 
 # OWASP's minimum for argon2id: 19 MiB, two passes, one lane.
 TIME_COST = 2
@@ -23,14 +28,24 @@ def hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 
 
+# One hashing thread per process: argon2 releases the GIL, so several at once would
+# oversubscribe the cores and starve the event loop (bench/RESULTS.md, sign-in burst);
+# in turn, a burst of sign-ins queues here while every other request keeps moving.
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tend-argon2")
+
+
+async def _off_the_loop(work: Callable[..., T], *args: object) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, work, *args)
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(hasher().hash, password)
+    return await _off_the_loop(hasher().hash, password)
 
 
 async def verify_password(stored_hash: str | None, password: str) -> tuple[bool, bool]:
     """(matches, needs rehash). With no stored hash the work is done anyway, on a dummy,
     so an unknown account takes about as long to refuse as a wrong password."""
-    return await asyncio.to_thread(_verify, stored_hash, password)
+    return await _off_the_loop(_verify, stored_hash, password)
 
 
 @cache
