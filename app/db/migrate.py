@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -22,14 +20,9 @@ def alembic_config(url: str = "", app_role: str = "") -> Config:
 def upgrade(owner_url: str, app_role: str) -> None:
     """Migrate to head as the owner, granting the app role what each table allows it.
 
-    Alembic's async env runs its own event loop, so this is called from sync code
-    (or through `asyncio.to_thread`).
+    Alembic's async env runs its own event loop, so this is called from sync code.
     """
     command.upgrade(alembic_config(owner_url, app_role), "head")
-
-
-async def upgrade_async(owner_url: str, app_role: str) -> None:
-    await asyncio.to_thread(upgrade, owner_url, app_role)
 
 
 def head_revision() -> str:

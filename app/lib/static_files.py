@@ -77,11 +77,6 @@ def static_url(relative: str) -> str:
     return _URLS[relative]
 
 
-def asset_paths() -> list[str]:
-    """Every hashed static URL (the service worker precaches these)."""
-    return list(_URLS.values())
-
-
 @get(
     f"{PREFIX}{{path:path}}",
     include_in_schema=False,

@@ -6,6 +6,7 @@ from typing import TypedDict
 
 from litestar import Request, Response
 
+from app.domain.audit.services import client_ip
 from app.domain.identity.services import IssuedSession
 from app.lib.session_tokens import COOKIE
 
@@ -35,5 +36,4 @@ class ClientOf(TypedDict):
 
 def client_of(request: Request) -> ClientOf:
     """What a new session row records about where it was started."""
-    client = request.client
-    return {"ip": client.host if client else None, "user_agent": request.headers.get("user-agent")}
+    return {"ip": client_ip(request), "user_agent": request.headers.get("user-agent")}

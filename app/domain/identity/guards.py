@@ -35,12 +35,18 @@ def request_db(connection: ASGIConnection) -> AsyncSession:
     return config.provide_session(connection.app.state, connection.scope)
 
 
-def _owed_step(scope: AccessScope) -> str | None:
-    """Where someone signed in must go before anything else, if anywhere."""
-    if scope.mfa_pending:
-        return "/login/mfa"
-    if scope.must_enrol_mfa:
-        return "/account/mfa"
+# Each step someone may still owe, and the route flags that may be reached meanwhile.
+_STEPS = (
+    ("/login/mfa", lambda scope: scope.mfa_pending, ("mfa_step",)),
+    ("/account/mfa", lambda scope: scope.must_enrol_mfa, ("mfa_enrolment", "mfa_step")),
+)
+
+
+def _owed_step(scope: AccessScope, opt: dict[str, object]) -> str | None:
+    """Where someone signed in must go before this route, if anywhere."""
+    for location, owed, reachable in _STEPS:
+        if owed(scope) and not any(opt.get(flag) for flag in reachable):
+            return location
     return None
 
 
@@ -64,15 +70,14 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
     if opt.get("public"):
         # The home page is public for visitors, but greets a signed-in person as one: someone
         # who still owes a step is sent to it, as from any other page.
-        if scope is not None and handler.name in PUBLIC_LANDINGS and (step := _owed_step(scope)):
+        landing = scope is not None and handler.name in PUBLIC_LANDINGS
+        if landing and (step := _owed_step(scope, {})):  # type: ignore[arg-type]
             raise RedirectRequired(step)
         return
     if scope is None:
         raise NotSignedIn(_login_url(connection))
-    if scope.mfa_pending and not opt.get("mfa_step"):
-        raise RedirectRequired("/login/mfa")
-    if scope.must_enrol_mfa and not (opt.get("mfa_enrolment") or opt.get("mfa_step")):
-        raise RedirectRequired("/account/mfa")
+    if step := _owed_step(scope, opt):
+        raise RedirectRequired(step)
     if (
         scope.role == Role.OBSERVER
         and connection.scope.get("method") in UNSAFE_METHODS
