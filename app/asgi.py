@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings, async_url, get_settings
 from app.db.migrate import head_revision
 from app.domain.audit.controllers import ROUTES as AUDIT_ROUTES
+from app.domain.billing.controllers import ROUTES as BILLING_ROUTES
+from app.domain.billing.gating import ModuleNotInPlan, upgrade_response
+from app.domain.care_notes.controllers import ROUTES as CARE_NOTE_ROUTES
 from app.domain.health.controllers import HealthController
 from app.domain.home.controllers import HomeController
 from app.domain.identity.controllers import (
@@ -31,10 +34,14 @@ from app.domain.identity.controllers import (
 )
 from app.domain.identity.guards import authenticate
 from app.domain.keys.keyring import Keyring
+from app.domain.medications.controllers import ROUTES as MEDICATION_ROUTES
 from app.domain.patients.controllers import ROUTES as PATIENT_ROUTES
 from app.domain.settings.controllers import LanguageController
 from app.domain.staff.controllers import ROUTES as STAFF_ROUTES
+from app.domain.tasks.controllers import ROUTES as TASK_ROUTES
 from app.domain.tenant_settings.controllers import ROUTES as TENANT_SETTINGS_ROUTES
+from app.domain.today.controllers import ROUTES as TODAY_ROUTES
+from app.domain.vitals.controllers import ROUTES as VITAL_ROUTES
 from app.lib import i18n
 from app.lib.errors import EXCEPTION_HANDLERS
 from app.lib.keys import load_key, master_keys, mfa_key
@@ -100,6 +107,12 @@ def create_app(
             *PATIENT_ROUTES,
             *AUDIT_ROUTES,
             *TENANT_SETTINGS_ROUTES,
+            *BILLING_ROUTES,
+            *TODAY_ROUTES,
+            *CARE_NOTE_ROUTES,
+            *MEDICATION_ROUTES,
+            *VITAL_ROUTES,
+            *TASK_ROUTES,
             serve_static,
         ],
         guards=[authenticate],
@@ -118,7 +131,7 @@ def create_app(
         ),
         before_request=i18n.activate_request_locale,
         before_send=[add_security_headers],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={ModuleNotInPlan: upgrade_response, **EXCEPTION_HANDLERS},  # type: ignore[dict-item]
         state=State(state),
         openapi_config=None,
         debug=False,

@@ -8,6 +8,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 LOCALES_DIR = PACKAGE_DIR / "locales"
+TIERS_FILE = PACKAGE_DIR / "billing" / "tiers.json"
 
 
 def _top_level(name: str, packaged_as: str) -> Path:

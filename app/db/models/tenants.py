@@ -28,6 +28,9 @@ class TenantSettings(TenantOwned, Base):
     idle_timeout_minutes: Mapped[int] = mapped_column(Integer, default=30)
     session_lifetime_hours: Mapped[int] = mapped_column(Integer, default=12)
     require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    plan: Mapped[str] = mapped_column(String(40), server_default="complete")
+    # How far from its time a scheduled dose may be given before it counts as late.
+    dose_window_minutes: Mapped[int] = mapped_column(Integer, server_default="60")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

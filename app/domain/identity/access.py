@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,17 @@ class AccessScope:
     mfa_verified: bool
     require_mfa: bool
     locale: str | None
+    plan: str = "complete"
+    time_zone: str = "UTC"
+    dose_window_minutes: int = 60
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The care account's time zone (UTC when unknown)."""
+        try:
+            return ZoneInfo(self.time_zone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
     @property
     def is_admin(self) -> bool:
@@ -88,4 +100,7 @@ async def open_session(db: AsyncSession, claims: SessionClaims) -> AccessScope |
         mfa_verified=row["mfa_verified"],
         require_mfa=row["require_mfa"],
         locale=row["locale"],
+        plan=row["plan"],
+        time_zone=row["time_zone"],
+        dose_window_minutes=row["dose_window_minutes"],
     )

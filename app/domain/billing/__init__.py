@@ -1,0 +1,1 @@
+"""Plans, the modules each includes, and the gate in front of every module."""

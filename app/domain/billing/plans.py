@@ -1,0 +1,69 @@
+"""The plans of app/billing/tiers.json: which modules each includes, and their names.
+
+tiers.json is the one place that says what a plan includes; this module reads it once
+and checks that it is whole (every plan names only known modules, the default exists).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from babel.support import LazyProxy
+
+from app.lib.i18n import lazy_gettext
+from app.paths import TIERS_FILE
+
+MODULE_LABELS: dict[str, LazyProxy] = {
+    "care_notes": lazy_gettext("Care notes"),
+    "medications": lazy_gettext("Medicines"),
+    "prescription_scan": lazy_gettext("Prescription scanning"),
+    "vitals": lazy_gettext("Vitals"),
+    "tasks": lazy_gettext("Care plan"),
+    "appointments": lazy_gettext("Appointments"),
+    "incidents": lazy_gettext("Incidents"),
+    "documents": lazy_gettext("Documents"),
+    "messages": lazy_gettext("Messages"),
+    "assessments": lazy_gettext("Assessments"),
+    "reports": lazy_gettext("Reports"),
+}
+
+PLAN_LABELS: dict[str, LazyProxy] = {
+    "essentials": lazy_gettext("Essentials"),
+    "family": lazy_gettext("Family"),
+    "complete": lazy_gettext("Complete"),
+}
+
+
+@dataclass(frozen=True)
+class Tiers:
+    default_plan: str
+    modules: tuple[str, ...]
+    plans: dict[str, frozenset[str]]
+
+
+@cache
+def tiers() -> Tiers:
+    raw = json.loads(TIERS_FILE.read_text(encoding="utf-8"))
+    modules = tuple(raw["modules"])
+    plans = {slug: frozenset(included) for slug, included in raw["plans"].items()}
+    unknown = {m for included in plans.values() for m in included} - set(modules)
+    if unknown or raw["default_plan"] not in plans or set(modules) != set(MODULE_LABELS):
+        msg = f"{TIERS_FILE} does not match the modules Tend knows"
+        raise ValueError(msg)
+    return Tiers(raw["default_plan"], modules, plans)
+
+
+def includes(plan: str, module: str) -> bool:
+    """Whether `plan` includes `module`; an unknown plan includes nothing."""
+    return module in tiers().plans.get(plan, frozenset())
+
+
+def module_label(module: str) -> str:
+    return str(MODULE_LABELS[module])
+
+
+def plan_label(plan: str) -> str:
+    label = PLAN_LABELS.get(plan)
+    return str(label) if label is not None else plan

@@ -1,0 +1,1 @@
+"""The care notes module (DESIGN.md §5)."""

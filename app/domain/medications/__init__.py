@@ -1,0 +1,1 @@
+"""The medications module (DESIGN.md §5)."""

@@ -1,0 +1,1 @@
+"""The tasks module (DESIGN.md §5)."""

@@ -1,0 +1,1 @@
+"""Today: what is due for a patient now, and for each of a carer's patients."""

@@ -1,0 +1,1 @@
+"""The vitals module (DESIGN.md §5)."""
