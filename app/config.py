@@ -24,6 +24,20 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(msg) from exc
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name).lower()
+    if not raw:
+        return default
+    if raw in _TRUE | _FALSE:
+        return raw in _TRUE
+    msg = f"{name} must be true or false, got {raw!r}"
+    raise SystemExit(msg)
+
+
 def async_url(url: str) -> str:
     """The SQLAlchemy URL for asyncpg, from a plain `postgresql://` URL."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
@@ -79,10 +93,18 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class BillingSettings:
+    self_hosted: bool = True
+    """Self-hosted: a care account's administrator picks its plan in the plan page.
+    Otherwise the provider sets plans, and the page only shows them."""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    billing: BillingSettings = field(default_factory=BillingSettings)
     data_dir: Path = Path(".tend")
     default_locale: str = "en"
     public_url: str = ""
@@ -104,6 +126,7 @@ class Settings:
                 max_overflow=_env_int("TEND_DB_MAX_OVERFLOW", 10),
             ),
             mail=MailSettings(smtp_url=_env("TEND_SMTP_URL"), sender=_env("TEND_SMTP_FROM")),
+            billing=BillingSettings(self_hosted=_env_bool("TEND_SELF_HOSTED", True)),
             public_url=_env("TEND_PUBLIC_URL").rstrip("/"),
             data_dir=Path(_env("TEND_DATA_DIR", ".tend")).expanduser().resolve(),
             default_locale=_env("TEND_DEFAULT_LOCALE", "en"),

@@ -67,3 +67,21 @@ def module_label(module: str) -> str:
 def plan_label(plan: str) -> str:
     label = PLAN_LABELS.get(plan)
     return str(label) if label is not None else plan
+
+
+def modules_of(plan: str) -> tuple[str, ...]:
+    """The modules `plan` includes, in the order tiers.json lists modules."""
+    included = tiers().plans.get(plan, frozenset())
+    return tuple(module for module in tiers().modules if module in included)
+
+
+def modules_lost(old: str, new: str) -> tuple[str, ...]:
+    """The modules that moving from plan `old` to plan `new` takes away."""
+    kept = tiers().plans.get(new, frozenset())
+    return tuple(module for module in modules_of(old) if module not in kept)
+
+
+def modules_gained(old: str, new: str) -> tuple[str, ...]:
+    """The modules that moving from plan `old` to plan `new` adds."""
+    had = tiers().plans.get(old, frozenset())
+    return tuple(module for module in modules_of(new) if module not in had)

@@ -2,4 +2,6 @@
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from app.domain.billing.controllers._plan import PlanController
+
+ROUTES: list[ControllerRouterHandler] = [PlanController]
