@@ -14,17 +14,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.domain.billing.plans import tiers
 from app.domain.patients.nav import TABS
+from app.paths import PACKAGE_DIR
 from tests.integration.billing.helpers import Team, assert_gated, module_routes, real_app
 
 APP = real_app()
+# Modules with an area of their own in app/domain (the others come later).
+MODULE_AREAS = {name for name in tiers().modules if (PACKAGE_DIR / "domain" / name).is_dir()}
 MODULE_ROUTES = module_routes(APP)
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "module"),
-    MODULE_ROUTES,
-    ids=[f"{method} {path}" for method, path, _ in MODULE_ROUTES],
-)
+# While Tend has no module routes the walk has nothing to do; test_module_gate.py proves
+# the walk itself on a probe route meanwhile.
+CASES = [pytest.param(*route, id=f"{route[0]} {route[1]}") for route in MODULE_ROUTES] or [
+    pytest.param("GET", "", "", id="no-module-routes-yet", marks=pytest.mark.skip("none yet"))
+]
+
+
+@pytest.mark.parametrize(("method", "path", "module"), CASES)
 async def test_module_route_answers_402_without_its_module(
     method: str,
     path: str,
@@ -65,8 +71,10 @@ def test_a_module_s_record_tab_pages_are_behind_its_gate(module: str, tab: str) 
             assert handler.opt.get("module") == module, f"{path} is not behind {module!r}"
 
 
-def test_walk_matches_the_app_s_module_routes() -> None:
-    """While no module has routes yet, the walk is empty (the probe in
-    test_module_gate.py proves it); once they exist, it finds every one."""
-    gated = {(path, m) for path, h in _handlers() for m in [h.opt.get("module")] if m}
-    assert {(path, module) for _, path, module in MODULE_ROUTES} == gated
+@pytest.mark.parametrize("module", [m for m in tiers().modules if m in MODULE_AREAS])
+def test_a_module_area_s_routes_are_all_behind_its_gate(module: str) -> None:
+    """Every handler written in a module's area (app/domain/<module>/) is behind its gate."""
+    area = f"app.domain.{module}."
+    for path, handler in _handlers():
+        if handler.fn.__module__.startswith(area):
+            assert handler.opt.get("module") == module, f"{path} is not behind {module!r}"

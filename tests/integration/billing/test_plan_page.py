@@ -229,3 +229,16 @@ async def test_account_page_links_admins_to_the_plan_page(
     client.cookies.clear()
     await sign_in(client, db_session, team.tenant, team.carer)
     assert "/settings/plan" not in (await client.get("/account")).text
+
+
+async def test_the_form_works_without_javascript(
+    client: httpx.AsyncClient, db_session: AsyncSession, admin: Team
+) -> None:
+    """A plain form post: the CSRF token in the body, as the page's form sends it."""
+    page = await client.get("/settings/plan")
+    token = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+    response = await client.post(
+        "/settings/plan", data={"_csrf_token": token, "plan": "family", "confirm": "family"}
+    )
+    assert response.status_code == 303
+    assert await _plan(db_session, admin.tenant) == "family"
