@@ -161,6 +161,8 @@ async def test_choosing_the_current_plan_changes_nothing(
     response = await _choose(client, htmx=True, plan="complete")
     assert response.status_code == 200
     assert "already your plan" in response.headers["hx-trigger"]
+    response = await _choose(client, plan="complete")
+    assert response.headers["location"] == "/settings/plan"
     assert await _plan_changes(db_session, admin.tenant) == []
 
 

@@ -141,4 +141,6 @@ class PlanController(Controller):
                     modules=_names(gained),
                 )
             return _page(request, data.plan, PlanForm(plan=data.plan), headers=toast(message))
+        if changed_from is None:
+            return Redirect("/settings/plan", status_code=303)
         return Redirect("/settings/plan?saved=true", status_code=303)
