@@ -85,6 +85,8 @@ def fill(path: str, patient_id: uuid.UUID) -> str:
             return str(patient_id)
         if kind == "int":
             return "1"
+        if kind == "date":
+            return "2025-01-31"
         if kind == "uuid" or name == "id" or name.endswith("_id"):
             return str(uuid.uuid4())
         return "x"
