@@ -1,7 +1,8 @@
-"""Key rotation without downtime: new data keys, re-encrypted patients, rewrapped keys.
+"""Key rotation without downtime: new data keys, re-encrypted records, rewrapped keys.
 
-A new data key version becomes active at once, and the old one `retiring`. Patients are
-then re-sealed in small batches, each its own transaction that locks only its rows
+A new data key version becomes active at once, and the old one `retiring`. Every table
+with sealed columns (`SEALED_TABLES`: patients, care note photos) is then re-sealed in
+small batches, each its own transaction that locks only its rows
 (`FOR UPDATE SKIP LOCKED`), so the app keeps reading and writing throughout: a reader
 takes the key version from each ciphertext's header, never from the row. App processes
 may keep sealing with the old version for up to `ACTIVE_TTL_SECONDS` (keyring.py), so
@@ -29,11 +30,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Patient, TenantKey
+from app.db.models.care_notes import CareNotePhoto
 from app.db.tenancy import bind_tenant
 from app.domain.audit.actions import KEYS_RETIRE, KEYS_REWRAP, KEYS_ROTATE
 from app.domain.audit.services import append
+from app.domain.care_notes import photos as note_photos
 from app.domain.keys.keyring import ACTIVE_TTL_SECONDS, DATA, Keyring
-from app.domain.patients.codec import SEALED_COLUMNS, TABLE
+from app.domain.patients import codec as patient_codec
 from app.lib.crypto import (
     DecryptionError,
     field_context,
@@ -54,17 +57,51 @@ SETTLE_SECONDS = ACTIVE_TTL_SECONDS + 5.0
 MAX_IDLE_PASSES = 120
 IDLE_PAUSE_SECONDS = 0.5
 
-_patients = cast(Table, Patient.__table__)
-_RESEAL = (
-    _patients.update()
-    .where(_patients.c.tenant_id == bindparam("b_tenant"), _patients.c.id == bindparam("b_id"))
-    .values(
-        key_version=bindparam("b_version"),
-        # Re-encryption is not an edit: "last changed" stays what the people did.
-        updated_at=_patients.c.updated_at,
-        **{column: bindparam(f"b_{column}") for column in SEALED_COLUMNS},
-    )
+
+@dataclass(frozen=True)
+class SealedTable:
+    """A table whose columns are sealed under the data key, as rotation sweeps it: rows
+    named by (tenant_id, `row_key`), each ciphertext bound to (tenant, `name`, column,
+    row key), and `key_version` no newer than the oldest key any of its columns uses."""
+
+    table: Table
+    row_key: str
+    columns: tuple[str, ...]
+    # Columns a re-seal leaves as they are although an update would change them.
+    kept: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def key(self) -> Any:
+        return self.table.c[self.row_key]
+
+    def reseal(self) -> Any:
+        table = self.table
+        return (
+            table.update()
+            .where(table.c.tenant_id == bindparam("b_tenant"), self.key() == bindparam("b_id"))
+            .values(
+                key_version=bindparam("b_version"),
+                **{column: table.c[column] for column in self.kept},
+                **{column: bindparam(f"b_{column}") for column in self.columns},
+            )
+        )
+
+
+PATIENTS = SealedTable(
+    cast(Table, Patient.__table__),
+    "id",
+    patient_codec.SEALED_COLUMNS,
+    # Re-encryption is not an edit: "last changed" stays what the people did.
+    kept=("updated_at",),
 )
+NOTE_PHOTOS = SealedTable(
+    cast(Table, CareNotePhoto.__table__), "note_id", note_photos.SEALED_COLUMNS
+)
+# Every table with sealed columns; a module that seals data adds its table here.
+SEALED_TABLES = (PATIENTS, NOTE_PHOTOS)
 
 
 class RotationError(Exception):
@@ -76,7 +113,10 @@ class RotationResult:
     tenant_id: uuid.UUID
     version: int
     reencrypted: int
+    """Patients re-sealed."""
     retired: list[int] = field(default_factory=list)
+    by_table: dict[str, int] = field(default_factory=dict)
+    """Rows re-sealed in each sealed table (patients, care note photos…)."""
 
 
 @dataclass(frozen=True)
@@ -241,12 +281,15 @@ class KeyRotation:
         one, until none is left, then retire the older keys. Safe to run again after an
         interruption (`tend rotate-keys --resume`)."""
         version = await self._active_data_key(tenant_id)
-        done = 0
+        done = {sealed.name: 0 for sealed in SEALED_TABLES}
         idle_passes = 0
         settled = False
         while True:
-            swept = await self.reencrypt_pass(tenant_id, version)
-            done += swept
+            swept = 0
+            for sealed in SEALED_TABLES:
+                count = await self.reencrypt_table_pass(tenant_id, version, sealed)
+                done[sealed.name] += count
+                swept += count
             if swept:
                 idle_passes = 0
                 continue
@@ -258,77 +301,106 @@ class KeyRotation:
                 continue
             retired = await self.retire(tenant_id, version)
             if retired is not None:
-                return RotationResult(tenant_id, version, done, retired)
+                return RotationResult(tenant_id, version, done[PATIENTS.name], retired, done)
             idle_passes += 1  # rows remain, locked by other transactions right now
             if idle_passes >= MAX_IDLE_PASSES:
                 msg = (
-                    f"care account {tenant_id}: some patients stay locked by other "
+                    f"care account {tenant_id}: some records stay locked by other "
                     "transactions; run the rotation again with --resume later"
                 )
                 raise RotationError(msg)
             await asyncio.sleep(IDLE_PAUSE_SECONDS)
 
     async def reencrypt_pass(self, tenant_id: uuid.UUID, version: int) -> int:
-        """One pass over the care account's patients in id order; returns rows re-sealed.
-        Rows locked by someone else are skipped; the next pass comes back for them."""
+        """One pass over every sealed table of the care account; returns rows re-sealed."""
+        done = 0
+        for sealed in SEALED_TABLES:
+            done += await self.reencrypt_table_pass(tenant_id, version, sealed)
+        return done
+
+    async def reencrypt_table_pass(
+        self, tenant_id: uuid.UUID, version: int, sealed: SealedTable
+    ) -> int:
+        """One pass over one table in key order; returns rows re-sealed. Rows locked by
+        someone else are skipped; the next pass comes back for them."""
         done, after = 0, None
         while True:
-            count, after = await self.reencrypt_batch(tenant_id, version, after)
+            count, after = await self.reencrypt_batch(tenant_id, version, after, sealed)
             done += count
             if after is None:
                 return done
 
     async def reencrypt_batch(
-        self, tenant_id: uuid.UUID, version: int, after: uuid.UUID | None = None
+        self,
+        tenant_id: uuid.UUID,
+        version: int,
+        after: uuid.UUID | None = None,
+        sealed: SealedTable = PATIENTS,
     ) -> tuple[int, uuid.UUID | None]:
-        """Re-seal up to `batch_size` patients below `version` with ids after `after`, in
-        one transaction; returns (rows re-sealed, the id to continue after, or None)."""
+        """Re-seal up to `batch_size` rows of `sealed` below `version` with keys after
+        `after`, in one transaction; returns (rows re-sealed, the key to continue after,
+        or None)."""
+        table, key_column = sealed.table, sealed.key()
         async with await self._session(tenant_id) as db, db.begin():
             statement = (
-                select(_patients.c.id, *(_patients.c[column] for column in SEALED_COLUMNS))
-                .where(_patients.c.tenant_id == tenant_id, _patients.c.key_version < version)
-                .order_by(_patients.c.id)
+                select(key_column.label("row_key"), *(table.c[c] for c in sealed.columns))
+                .where(table.c.tenant_id == tenant_id, table.c.key_version < version)
+                .order_by(key_column)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             )
             if after is not None:
-                statement = statement.where(_patients.c.id > after)
+                statement = statement.where(key_column > after)
             rows = (await db.execute(statement)).all()
             if not rows:
                 return 0, None
             key = await self.keyring.get(db, tenant_id, DATA, version)
-            params = [await self._resealed(db, tenant_id, row, version, key) for row in rows]
-            await db.execute(_RESEAL, params)
-        return len(rows), rows[-1].id
+            params = [
+                await self._resealed(db, tenant_id, sealed, row, version, key) for row in rows
+            ]
+            await db.execute(sealed.reseal(), params)
+        return len(rows), rows[-1].row_key
 
     async def _resealed(
-        self, db: AsyncSession, tenant_id: uuid.UUID, row: Any, version: int, key: bytes
+        self,
+        db: AsyncSession,
+        tenant_id: uuid.UUID,
+        sealed: SealedTable,
+        row: Any,
+        version: int,
+        key: bytes,
     ) -> dict[str, Any]:
         """One row's update: every field opened with the key version in its own header
         (a row may mix versions) and sealed again with `key`, bound to the same place."""
-        values: dict[str, Any] = {"b_tenant": tenant_id, "b_id": row.id, "b_version": version}
-        for column in SEALED_COLUMNS:
-            sealed = getattr(row, column)
-            if sealed is not None and key_version(sealed) != version:
-                context = field_context(tenant_id, TABLE, column, row.id)
-                old = await self.keyring.get(db, tenant_id, DATA, key_version(sealed))
-                sealed = seal(key, version, open_sealed(old, sealed, context), context)
-            values[f"b_{column}"] = sealed
+        values: dict[str, Any] = {
+            "b_tenant": tenant_id,
+            "b_id": row.row_key,
+            "b_version": version,
+        }
+        for column in sealed.columns:
+            ciphertext = getattr(row, column)
+            if ciphertext is not None and key_version(ciphertext) != version:
+                context = field_context(tenant_id, sealed.name, column, row.row_key)
+                old = await self.keyring.get(db, tenant_id, DATA, key_version(ciphertext))
+                ciphertext = seal(key, version, open_sealed(old, ciphertext, context), context)
+            values[f"b_{column}"] = ciphertext
         return values
 
     async def retire(self, tenant_id: uuid.UUID, version: int) -> list[int] | None:
-        """Mark older data keys `retired` once no patient row is on one; None while some
+        """Mark older data keys `retired` once no sealed row is on one; None while some
         still are (the caller sweeps again)."""
         async with await self._session(tenant_id) as db, db.begin():
-            left = await db.scalar(
-                select(
-                    exists().where(
-                        _patients.c.tenant_id == tenant_id, _patients.c.key_version < version
+            for sealed in SEALED_TABLES:
+                table = sealed.table
+                left = await db.scalar(
+                    select(
+                        exists().where(
+                            table.c.tenant_id == tenant_id, table.c.key_version < version
+                        )
                     )
                 )
-            )
-            if left:
-                return None
+                if left:
+                    return None
             retired = (
                 await db.scalars(
                     update(TenantKey)

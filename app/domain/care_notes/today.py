@@ -1,0 +1,47 @@
+"""The notes card of the Today page: the latest notes, and handovers since the last visit.
+
+No audit here: the Today page records one event for everything it shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.care_notes.display import show_note
+from app.domain.care_notes.repository import NoteRepository, Window
+from app.domain.identity.access import AccessScope
+from app.domain.patients.chosen import ChosenPatient
+from app.domain.patients.dates import show_moment
+
+RECENT = 3
+HANDOVERS_MAX = 10  # more than this since one visit is a report, not a card
+DEFAULT_LOOKBACK = timedelta(hours=24)
+
+
+async def today_section(
+    db: AsyncSession,
+    me: AccessScope,
+    patient: ChosenPatient,
+    since: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Display-ready values for the card: `recent` (the last 3 notes), `handovers` (by
+    others after `since`, the carer's previous visit; the last 24 hours when None), the
+    moment they are counted from, and the notes' URLs."""
+    notes = NoteRepository(session=db, me=me)
+    start = since if since is not None else now - DEFAULT_LOOKBACK
+    recent = await notes.page(patient.id, Window(), after=None, limit=RECENT)
+    handovers = await notes.handovers(patient.id, start, not_by=me.user_id, limit=HANDOVERS_MAX)
+    base = f"/patients/{patient.id}/notes"
+    return {
+        "recent": [show_note(row, me.zone) for row in recent],
+        "handovers": [show_note(row, me.zone) for row in handovers],
+        "since": show_moment(start, me.zone),
+        "since_iso": start.isoformat(),
+        "since_last_visit": since is not None,
+        "list_url": base,
+        "new_url": f"{base}/new",
+    }
