@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.tenant_settings.services import (
+    DOSE_WINDOW_MINUTES,
     IDLE_MINUTES,
     LIFETIME_HOURS,
     NAME_MAX,
@@ -36,6 +37,7 @@ class CareAccountForm:
     idle_timeout_minutes: str = ""
     session_lifetime_hours: str = ""
     require_mfa: str = ""  # a checkbox: absent when unticked
+    dose_window_minutes: str = "60"
 
     @classmethod
     def from_settings(cls, settings: CareAccountSettings) -> CareAccountForm:
@@ -44,6 +46,7 @@ class CareAccountForm:
             idle_timeout_minutes=str(settings.idle_timeout_minutes),
             session_lifetime_hours=str(settings.session_lifetime_hours),
             require_mfa="on" if settings.require_mfa else "",
+            dose_window_minutes=str(settings.dose_window_minutes),
         )
 
     def errors(self) -> FieldErrors:
@@ -55,6 +58,7 @@ class CareAccountForm:
         for field, bounds in (
             ("idle_timeout_minutes", IDLE_MINUTES),
             ("session_lifetime_hours", LIFETIME_HOURS),
+            ("dose_window_minutes", DOSE_WINDOW_MINUTES),
         ):
             problem = _range_error(getattr(self, field), bounds)
             if problem:
@@ -68,4 +72,5 @@ class CareAccountForm:
             idle_timeout_minutes=int(self.idle_timeout_minutes.strip()),
             session_lifetime_hours=int(self.session_lifetime_hours.strip()),
             require_mfa=bool(self.require_mfa),
+            dose_window_minutes=int(self.dose_window_minutes.strip()),
         )

@@ -15,6 +15,7 @@ from app.domain.identity.access import AccessScope
 
 IDLE_MINUTES = (5, 480)
 LIFETIME_HOURS = (1, 168)
+DOSE_WINDOW_MINUTES = (5, 240)  # matches ck_tenant_settings_dose_window
 NAME_MAX = 200
 
 
@@ -24,6 +25,7 @@ class CareAccountSettings:
     idle_timeout_minutes: int
     session_lifetime_hours: int
     require_mfa: bool
+    dose_window_minutes: int = 60
 
 
 async def load(db: AsyncSession, tenant_id: uuid.UUID) -> CareAccountSettings:
@@ -34,13 +36,18 @@ async def load(db: AsyncSession, tenant_id: uuid.UUID) -> CareAccountSettings:
                 TenantSettings.idle_timeout_minutes,
                 TenantSettings.session_lifetime_hours,
                 TenantSettings.require_mfa,
+                TenantSettings.dose_window_minutes,
             )
             .join(TenantSettings, TenantSettings.tenant_id == Tenant.id)
             .where(Tenant.id == tenant_id)
         )
     ).one()
     return CareAccountSettings(
-        row.name, row.idle_timeout_minutes, row.session_lifetime_hours, row.require_mfa
+        row.name,
+        row.idle_timeout_minutes,
+        row.session_lifetime_hours,
+        row.require_mfa,
+        row.dose_window_minutes,
     )
 
 
@@ -69,6 +76,7 @@ async def save(
             idle_timeout_minutes=new.idle_timeout_minutes,
             session_lifetime_hours=new.session_lifetime_hours,
             require_mfa=new.require_mfa,
+            dose_window_minutes=new.dose_window_minutes,
         )
     )
     await record(

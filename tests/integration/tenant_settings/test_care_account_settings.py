@@ -190,3 +190,27 @@ async def test_non_admins_get_403(
     await sign_in(client, db_session, tenant, person)
     assert (await client.get("/settings/care-account")).status_code == 403
     assert (await _save(client)).status_code == 403
+
+
+async def test_the_dose_window_is_shown_and_saved(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    tenant = await _admin(client, db_session)
+    page = await client.get("/settings/care-account")
+    assert 'name="dose_window_minutes"' in page.text
+    assert 'value="60"' in page.text
+    response = await _save(client, dose_window_minutes="30")
+    assert response.status_code == 303
+    assert (await _settings(db_session, tenant)).dose_window_minutes == 30
+
+
+@pytest.mark.parametrize("value", ["4", "241", "half an hour", ""])
+async def test_a_dose_window_out_of_range_is_refused(
+    client: httpx.AsyncClient, db_session: AsyncSession, value: str
+) -> None:
+    tenant = await _admin(client, db_session)
+    response = await _save(client, dose_window_minutes=value)
+    assert response.status_code == 422
+    assert "Enter a whole number from 5 to 240." in response.text
+    assert f'value="{value}"' in response.text
+    assert (await _settings(db_session, tenant)).dose_window_minutes == 60

@@ -2,4 +2,11 @@
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from app.domain.billing.gating import module_router
+from app.domain.medications.controllers._chart import ChartController
+from app.domain.medications.controllers._doses import DoseController
+from app.domain.medications.controllers._medicines import MedicineController
+
+ROUTES: list[ControllerRouterHandler] = [
+    module_router("medications", [MedicineController, DoseController, ChartController])
+]

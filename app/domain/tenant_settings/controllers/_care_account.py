@@ -38,6 +38,7 @@ def _form(
         "saved": saved,
         "idle": services.IDLE_MINUTES,
         "lifetime": services.LIFETIME_HOURS,
+        "dose_window": services.DOSE_WINDOW_MINUTES,
     }
     return render(request, PAGE, PARTIAL, context, status_code=status, headers=headers)
 
