@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models.vitals import VitalsObservation
@@ -73,7 +74,7 @@ async def latest_scores(
             VitalsObservation.superseded_at.is_(None),
             VitalsObservation.news2.is_not(None),
         )
-        .distinct(VitalsObservation.patient_id)
+        .ext(distinct_on(VitalsObservation.patient_id))
         .order_by(VitalsObservation.patient_id, VitalsObservation.taken_at.desc())
     )
     rows = (await db.scalars(statement)).all()
