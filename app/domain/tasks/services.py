@@ -236,18 +236,20 @@ class HistoryPage:
     next_cursor: str | None
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def _cursor(completion: CareTaskCompletion) -> str:
-    return f"{completion.due_at.astimezone(UTC).isoformat()}~{completion.id}"
+    """Where the next page starts: the last row's (occurrence time, id), URL-safe."""
+    return f"{(completion.due_at - EPOCH) // MICROSECOND}~{completion.id}"
 
 
 def _parse_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not value or "~" not in value:
-        return None
-    moment, _sep, ident = value.partition("~")
+    moment, _sep, ident = (value or "").partition("~")
     try:
-        at = datetime.fromisoformat(moment)
-        return (at, uuid.UUID(ident)) if at.tzinfo else None
-    except ValueError:
+        return EPOCH + int(moment) * MICROSECOND, uuid.UUID(ident)
+    except (ValueError, OverflowError):
         return None  # a mangled "older" link starts again from the newest
 
 

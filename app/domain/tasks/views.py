@@ -141,6 +141,10 @@ def occurrence_row(
         "assignee": names.get(task.assignee_id) if task.assignee_id else None,
         "mine": task.assignee_id == me.user_id,
         "completion": None,
+        # Set when a skip comes back to be corrected.
+        "errors": {},
+        "typed_note": "",
+        "skipping": False,
     }
     if completion is not None:
         row["completion"] = completion_view(completion, now, me, names)
