@@ -2,4 +2,8 @@
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from app.domain.billing.gating import module_router
+from app.domain.tasks.controllers._due import DueController
+from app.domain.tasks.controllers._plan import PlanController
+
+ROUTES: list[ControllerRouterHandler] = [module_router("tasks", [PlanController, DueController])]
