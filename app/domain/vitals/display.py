@@ -51,6 +51,11 @@ def score_view(news2: int | None, risk: str | None, missing: list[str]) -> dict[
     """The NEWS2 badge: the number, icon, word and class; or why there is none."""
     if news2 is None or risk is None:
         names = [measurement_label(name) for name in missing]
+        if len(names) == len(PARAMETERS):
+            return {
+                "complete": False,
+                "incomplete": _("No NEWS2: this set has none of its seven observations."),
+            }
         return {
             "complete": False,
             "incomplete": _(

@@ -340,8 +340,7 @@ class VitalsForm:
             high = limit.unusual_above is not None and value > limit.unusual_above
             if (low or high) and getattr(self, f"confirm_{name}") != confirmation(value):
                 unconfirmed[name] = _(
-                    "This value is unusual. Please confirm this value: check it, then tick "
-                    "the box to save it as it is."
+                    "This is an unusual value. Please confirm this value is right, or correct it."
                 )
         return unconfirmed
 

@@ -257,3 +257,23 @@ async def test_archived_patient_takes_no_new_tasks(
         client, f"/patients/{team.patient.id}/tasks/new", {**FORM, "start_date": today_iso()}
     )
     assert response.status_code == 403
+
+
+async def test_editing_keeps_an_assignee_who_has_left_the_team(
+    client: httpx.AsyncClient, db_session: AsyncSession, team: Team
+) -> None:
+    leaver = await make_person(db_session, team.tenant, Role.CARER, name="Lee Leaver")
+    task = await add_task(db_session, team, title="Walk", assignee=leaver)
+    await sign_in(client, db_session, team.tenant, team.carer)
+    url = f"/patients/{team.patient.id}/tasks/{task.id}/edit"
+    form = await client.get(url)
+    assert f'<option value="{leaver.id}" selected>Lee Leaver</option>' in form.text
+    changed = {
+        **FORM,
+        "title": "Evening walk",
+        "start_date": task.start_date.isoformat(),
+        "assignee": str(leaver.id),
+    }
+    assert (await post(client, url, changed)).status_code == 303
+    [kept] = await stored(db_session, team)
+    assert kept.assignee_id == leaver.id

@@ -51,7 +51,7 @@ async def _form_page(
         **frame(me, patient),
         "form": form.values(),
         "errors": errors,
-        "assignees": [{"id": str(i), "name": n} for i, n in await tasks.assignees(patient)],
+        "assignees": await _assignee_choices(tasks, patient, task),
         "weekdays": weekdays(),
         "task_id": str(task.id) if task else None,
         "action": f"{base}/{task.id}/edit" if task else f"{base}/new",
@@ -62,6 +62,18 @@ async def _form_page(
         else None,
     }
     return render(request, "tasks/form.html", context=context, status_code=status)
+
+
+async def _assignee_choices(
+    tasks: TaskService, patient: ChosenPatient, task: CareTask | None
+) -> list[dict[str, str]]:
+    """The patient's care team; plus, when editing, whoever the task is given to now (who
+    may have left the team since), so saving does not silently take it off them."""
+    choices = await tasks.assignees(patient)
+    if task is not None and task.assignee_id not in (None, *(i for i, _n in choices)):
+        names = await names_of(tasks.db, {task.assignee_id})
+        choices.append((task.assignee_id, names.get(task.assignee_id, "")))  # type: ignore[arg-type]
+    return [{"id": str(i), "name": n} for i, n in choices]
 
 
 def _today(me: Me, tasks: TaskService) -> date:
