@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
 import click
 
 from app.cli._database import (
+    Database,
     database,
     migrate_database,
 )
@@ -21,12 +23,27 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-@main.command()
-@click.option("--host", default=None, help="Address to listen on [TEND_HOST, 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [TEND_PORT, 8000].")
-@click.option("--workers", type=int, default=None, help="Web worker processes [TEND_WORKERS, 1].")
-def run(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve Tend, starting an embedded PostgreSQL when DATABASE_URL is unset."""
+def serve_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--host, --port and --workers, shared by `tend run` and `tend demo`."""
+    command = click.option(
+        "--workers", type=int, default=None, help="Web worker processes [TEND_WORKERS, 1]."
+    )(command)
+    command = click.option("--port", type=int, default=None, help="Port [TEND_PORT, 8000].")(
+        command
+    )
+    return click.option(
+        "--host", default=None, help="Address to listen on [TEND_HOST, 127.0.0.1]."
+    )(command)
+
+
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    before_serving: Callable[[Database], None] | None = None,
+) -> None:
+    """Start the database (embedded unless DATABASE_URL), migrate, then serve until stopped.
+    `before_serving` runs once the database is ready (the demo loads its data there)."""
     import uvicorn
 
     settings = get_settings()
@@ -42,6 +59,8 @@ def run(host: str | None, port: int | None, workers: int | None) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     with database(settings) as db:
         migrate_database(db)
+        if before_serving is not None:
+            before_serving(db)
         # Worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = db.app_url
         os.environ["TEND_DATA_DIR"] = str(settings.data_dir)
@@ -59,6 +78,13 @@ def run(host: str | None, port: int | None, workers: int | None) -> None:
             server_header=False,
         )
     click.echo("Tend stopped.")
+
+
+@main.command()
+@serve_options
+def run(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve Tend, starting an embedded PostgreSQL when DATABASE_URL is unset."""
+    serve(host, port, workers)
 
 
 @main.command("migrate")

@@ -12,7 +12,7 @@ from app.db.models.identity import (
     Session,
     User,
 )
-from app.db.models.patients import Patient, PatientAccess, PatientSearchTerm
+from app.db.models.patients import Patient, PatientAccess, PatientSearchTerm, PatientVisit
 from app.db.models.security import AuditEvent, LoginThrottle, TenantKey
 from app.db.models.tenants import Tenant, TenantSettings
 
@@ -26,6 +26,7 @@ __all__ = [
     "Patient",
     "PatientAccess",
     "PatientSearchTerm",
+    "PatientVisit",
     "RecoveryCode",
     "Role",
     "Session",

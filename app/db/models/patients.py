@@ -59,3 +59,20 @@ class PatientAccess(TenantOwned, Base):
     granted_by: Mapped[uuid.UUID] = mapped_column(Uuid)
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PatientVisit(TenantOwned, Base):
+    """When a person last opened a patient's day, and when the visit before that ended."""
+
+    __tablename__ = "patient_visits"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"]),
+        ForeignKeyConstraint(["user_id"], ["users.id"]),
+    )
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    previous_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,7 +11,7 @@ from app.domain.keys.keyring import Keyring
 from tests.factories import grant_access, make_patient, sign_in
 from tests.integration.patients.conftest import Team
 
-ROW_LINK = re.compile(r'<a href="/patients/([0-9a-f-]{36})">')
+ROW_LINK = re.compile(r'<a href="/patients/([0-9a-f-]{36})/today">')
 
 
 def shown_ids(html: str) -> list[str]:

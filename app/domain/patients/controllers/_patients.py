@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit.services import release_chain
 from app.domain.identity.deps import Me, provide_me
 from app.domain.identity.guards import admin_only
+from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.controllers._context import (
     done_message,
     identifier_kinds,
@@ -26,6 +27,7 @@ from app.domain.patients.controllers._context import (
 from app.domain.patients.dates import show_day, today
 from app.domain.patients.deps import Grants, Patients, provide_grants, provide_patients
 from app.domain.patients.forms import PatientForm, checked_photo
+from app.domain.patients.nav import patient_frame
 from app.domain.patients.photos import MAX_BYTES
 from app.domain.patients.services import Listing, PhotoChange, parse_id
 from app.lib.forms import FieldErrors
@@ -165,6 +167,8 @@ class PatientController(Controller):
         context = await patient_context(me, patients, grants, view, await patients.zone())
         await release_chain(db_session)
         context["notice"] = done_message(done)
+        chosen = ChosenPatient(view.patient.id, view.identity.display_name, view.archived)
+        context.update(patient_frame(me, chosen, "details"))
         return render(request, "patients/detail.html", context=context)
 
     @get("/{patient_id:str}/photo")

@@ -2,4 +2,6 @@
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from app.domain.today.controllers._today import TodayController
+
+ROUTES: list[ControllerRouterHandler] = [TodayController]

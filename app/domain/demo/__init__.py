@@ -1,0 +1,1 @@
+"""The demo care account that `tend demo` loads (DESIGN.md §9)."""
