@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from app.db.models.medications import Medication, MedicationAdministration
@@ -54,6 +55,8 @@ def chart_days(
             items = []
             for moment in doses_on(regimen, day, zone):
                 found = by_dose.get((medicine.id, moment))
+                # Quoted: the "+" of the time's offset would come back a space.
+                dose_url = f"{base}/dose?medication={medicine.id}&at={quote(moment.isoformat())}"
                 item: dict[str, Any] = {
                     "record": None,
                     "state": None,
@@ -61,14 +64,11 @@ def chart_days(
                     "correct_url": None,
                     "time": show_time(moment, zone),
                     "at": moment.isoformat(),
-                    "record_url": f"{base}/dose?medication={medicine.id}&at={moment.isoformat()}",
+                    "record_url": dose_url,
                 }
                 if found is not None:
                     item["record"] = record_view(found, zone, data.people)
-                    item["correct_url"] = (
-                        f"{base}/dose?medication={medicine.id}&at={moment.isoformat()}"
-                        f"&corrects={found.corrects_id or found.id}"
-                    )
+                    item["correct_url"] = f"{dose_url}&corrects={found.corrects_id or found.id}"
                 else:
                     item["state"] = dose_state(moment, now, window)
                     item["state_label"] = _state_label(item["state"])

@@ -9,6 +9,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,7 +115,9 @@ async def today_section(
                     "time": show_time(moment, me.zone),
                     "state": state,
                     "action": f"{base}/dose",
-                    "form_url": f"{base}/dose?medication={medicine.id}&at={moment.isoformat()}",
+                    # Quoted: the "+" of the time's offset would come back a space.
+                    "form_url": f"{base}/dose?medication={medicine.id}"
+                    f"&at={quote(moment.isoformat())}",
                 }
             )
     doses.sort(key=lambda d: d["scheduled_for"])

@@ -200,3 +200,18 @@ async def test_demo_seeding_adds_medicines_and_a_week_of_doses(
         ).all()
     )
     assert outcomes["given"] > sum(v for k, v in outcomes.items() if k != "given")
+
+
+async def test_not_given_from_the_today_card_opens_the_form_for_that_dose(
+    client: httpx.AsyncClient, db_session: AsyncSession, ward: Ward
+) -> None:
+    # The dose's time ends in "+00:00": unencoded in a link, its "+" would come back a space.
+    await add_medicine(db_session, ward, times=["00:00"])
+    section = await today_section(
+        db_session, _scope(ward), ChosenPatient(ward.patient.id, "Mabel", False), _local(0, 30)
+    )
+    [dose] = section["doses"]
+    await sign_in(client, db_session, ward.tenant, ward.carer)
+    response = await client.get(dose["form_url"], headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert f'name="scheduled_for" value="{dose["at"]}"' in response.text
