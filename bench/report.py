@@ -60,6 +60,9 @@ class ScenarioResult:
     """Patients in the scenario's tenant (the patient-list scenarios)."""
     seed_note: str = ""
     expect_counts: tuple[tuple[str, int], ...] = ()
+    history_days: int | None = None
+    """Days of record of the Today page's patient (the Today scenarios)."""
+    method: str = "GET"
 
     @property
     def ratio(self) -> float:
