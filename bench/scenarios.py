@@ -217,7 +217,8 @@ def _today(name: str, days: int, description: str) -> Scenario:
 
 TODAY_CARD = (
     "signed in as one of 32 carers with a grant (MFA given): session check, RLS, the "
-    "patient's name decrypted, the visit stamped, today's doses with their outcomes for 4 scheduled "
+    "patient's name decrypted, the visit stamped, today's doses with their outcomes for 4 "
+    "scheduled "
     "medicines and a PRN one, today's occurrences of 4 daily tasks with their completions, "
     "the latest vitals set with NEWS2, the last 3 notes and the handovers of the last 24 "
     "hours, one `today.view` audit event"
