@@ -31,6 +31,7 @@ import httpx
 
 from bench import harness, seed
 from bench.round_trips import WireRecorder, running
+from bench.scenarios import BenchDatabase
 from bench.seed import new_bench_keys
 
 WARM = 20
@@ -85,9 +86,9 @@ def instrument() -> None:
         )
 
 
-async def profile(days: int, requests: int) -> None:
+async def profile(db: BenchDatabase, days: int, requests: int) -> None:
     keys = new_bench_keys()
-    with harness.bench_database(harness.LOCAL_ADMIN_URL) as db:
+    if True:
         found, _ = await seed.carer_with_history(db.owner_url, keys, f"Profile {days}", days)
         await harness.analyze(db)
         os.environ.update(keys.env())
@@ -142,7 +143,8 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    asyncio.run(profile(args.days, args.requests))
+    with harness.bench_database(harness.LOCAL_ADMIN_URL) as db:
+        asyncio.run(profile(db, args.days, args.requests))
     return 0
 
 
