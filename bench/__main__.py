@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from http.cookies import SimpleCookie
 from pathlib import Path
 from types import FrameType
 
@@ -31,6 +32,7 @@ LOGIN = "login"
 # How each app names its database connections (app/asgi.py, bench/baseline_app.py).
 APPLICATION_NAMES = {"Tend": "tend-web", "baseline": "tend-bench-baseline"}
 ROUND_TRIP_SCENARIO = "patients"
+TEND_CSRF_COOKIE = "tend_csrf"  # app/asgi.py
 
 
 def _duration(value: str) -> str:
@@ -198,6 +200,14 @@ def _page_problem(scenario: Scenario, status: int, body: str) -> str | None:
     return None
 
 
+def paths(scenario: Scenario, access: Access) -> tuple[str, str]:
+    """(Tend's path, the baseline's): the seed's when it names seeded rows."""
+    return (
+        access.tend_path or scenario.tend_path,
+        access.baseline_path or scenario.baseline_path,
+    )
+
+
 def prepare(
     scenario: Scenario,
     access: Access,
@@ -206,34 +216,54 @@ def prepare(
     args: argparse.Namespace,
 ) -> tuple[dict[str, list[str]], str]:
     """The headers the load sends to each app, and how the two pages compare; fails on a
-    broken page."""
+    broken page. A POST scenario's check records one dose (or whatever it does) on each."""
+    tend_path, baseline_path = paths(scenario, access)
     sides = (
-        (tend, scenario.tend_path, dict(access.tend_cookies), ()),
-        (baseline, scenario.baseline_path, {}, access.baseline_headers),
+        (tend, tend_path, dict(access.tend_cookies), ()),
+        (baseline, baseline_path, {}, access.baseline_headers),
     )
     headers: dict[str, list[str]] = {}
     for target, path, cookies, extra in sides:
-        sent = [*args.header, *extra]
+        sent = [*args.header, *scenario.headers, *extra]
         set_cookies: list[str] = []
-        if not args.first_visit:
+        if not args.first_visit or scenario.csrf:
             # What the first visit sets (Tend's CSRF cookie) a browser sends on every later
             # one; a signed-in browser's session cookie goes on every visit, first or not.
-            first = [*sent, *filter(None, [harness.cookie_header([], cookies)])]
-            set_cookies = harness.fetch(target.url(path), first)[2]
+            # A POST needs the CSRF cookie: it comes from a GET of the home page.
+            first = [*args.header, *extra, *filter(None, [harness.cookie_header([], cookies)])]
+            first_path = "/" if scenario.method != "GET" else path
+            set_cookies = harness.fetch(target.url(first_path), first)[2]
         cookie = harness.cookie_header(set_cookies, cookies)
         headers[target.name] = [*sent, *([cookie] if cookie else [])]
+        if scenario.csrf and target is tend:
+            token = csrf_cookie(set_cookies)
+            if token is None:
+                msg = f"{scenario.name}: Tend set no CSRF cookie on GET /"
+                raise RuntimeError(msg)
+            headers[target.name].append(f"X-CSRFToken: {token}")
     bodies = []
     for target, path, _, _ in sides:
-        status, body, _ = harness.fetch(target.url(path), headers[target.name])
+        data = access.check_body.get(target.name) if scenario.method == "POST" else None
+        status, body, _ = harness.fetch(
+            target.url(path), headers[target.name], data=data.encode() if data else None
+        )
         problem = _page_problem(scenario, status, body)
         if problem:
             msg = (
-                f"{scenario.name}: {target.name} {path} {problem}:\n{body[:2000]}\n"
-                f"{target.name} log:\n{harness.log_tail(target.log)}"
+                f"{scenario.name}: {target.name} {scenario.method} {path} {problem}:\n"
+                f"{body[:2000]}\n{target.name} log:\n{harness.log_tail(target.log)}"
             )
             raise RuntimeError(msg)
         bodies.append(body)
     return headers, compare_pages(*bodies)
+
+
+def csrf_cookie(set_cookies: list[str]) -> str | None:
+    jar: SimpleCookie = SimpleCookie()
+    for value in set_cookies:
+        jar.load(value)
+    morsel = jar.get(TEND_CSRF_COOKIE)
+    return morsel.value if morsel else None
 
 
 def seed_scenario(scenario: Scenario, db: BenchDatabase, keys: BenchKeys) -> Access:
@@ -256,10 +286,20 @@ def run_scenario(
     args: argparse.Namespace,
 ) -> report.ScenarioResult:
     headers, same_page = prepare(scenario, access, tend, baseline, args)
-    targets = ((baseline, scenario.baseline_path), (tend, scenario.tend_path))
+    tend_path, baseline_path = paths(scenario, access)
+    targets = ((baseline, baseline_path), (tend, tend_path))
     results = {target.name: report.TargetResult(target.name) for target, _ in targets}
 
     def load(target: harness.Target, path: str, duration: str) -> harness.Measurement:
+        env = access.wrk_env(target.name) if access.wrk_env else {}
+        people = access.rotate.get(target.name)
+        if people:
+            # Each person's headers: the checked request's, with the first person's value
+            # (a session token, a user id) replaced by theirs.
+            own = [h for h in headers[target.name] if people[0] in h]
+            env["BENCH_ROTATE"] = "\n".join(
+                "\t".join(h.replace(people[0], value) for h in own) for value in people
+            )
         return harness.run_wrk(
             target,
             path,
@@ -269,6 +309,8 @@ def run_scenario(
             headers=headers[target.name],
             expect=scenario.expect,
             expect_counts=scenario.expect_counts,
+            script=harness.REPO / "bench" / scenario.wrk_script,
+            env=env,
         )
 
     for target, path in targets:
@@ -301,6 +343,8 @@ def run_scenario(
         patients=scenario.patients,
         seed_note=access.note,
         expect_counts=scenario.expect_counts,
+        history_days=scenario.history_days,
+        method=scenario.method,
     )
 
 

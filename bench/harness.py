@@ -265,9 +265,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
-def fetch(url: str, headers: Sequence[str] = (), timeout: float = 10) -> tuple[int, str, list[str]]:
-    """(status, body, Set-Cookie values); status 0 and the reason when nothing answered."""
-    request = urllib.request.Request(url)  # noqa: S310 (a 127.0.0.1 URL the harness built)
+def fetch(
+    url: str, headers: Sequence[str] = (), timeout: float = 10, data: bytes | None = None
+) -> tuple[int, str, list[str]]:
+    """(status, body, Set-Cookie values); status 0 and the reason when nothing answered.
+    With `data`, a POST of that body."""
+    request = urllib.request.Request(url, data=data)  # noqa: S310 (a 127.0.0.1 URL the harness built)
     for header in headers:
         name, _, value = header.partition(":")
         request.add_header(name.strip(), value.strip())
@@ -526,7 +529,11 @@ def run_wrk(
     headers: Sequence[str],
     expect: str,
     expect_counts: Sequence[tuple[str, int]] = (),
+    script: Path = WRK_SCRIPT,
+    env: Mapping[str, str] | None = None,
 ) -> Measurement:
+    """One wrk run. `script` is the Lua script (wrk_report.lua, or one that builds each
+    request and loads wrk_report.lua for the counting), `env` what it reads besides."""
     command = [
         "wrk",
         f"--threads={threads}",
@@ -534,7 +541,7 @@ def run_wrk(
         f"--duration={duration}",
         # Generous: a slow response should show in the percentiles, not vanish as an error.
         "--timeout=10s",
-        f"--script={WRK_SCRIPT}",
+        f"--script={script}",
     ]
     for header in headers:
         command += ["--header", header]
@@ -548,6 +555,9 @@ def run_wrk(
             **os.environ,
             "BENCH_EXPECT": expect,
             "BENCH_EXPECT_COUNTS": "\n".join(f"{n}\t{text}" for text, n in expect_counts),
+            "BENCH_REPORT_SCRIPT": str(WRK_SCRIPT),
+            "BENCH_THREADS": str(threads),
+            **(env or {}),
         },
     )
     split = None

@@ -60,6 +60,9 @@ class ScenarioResult:
     """Patients in the scenario's tenant (the patient-list scenarios)."""
     seed_note: str = ""
     expect_counts: tuple[tuple[str, int], ...] = ()
+    history_days: int | None = None
+    """Days of record of the Today page's patient (the Today scenarios)."""
+    method: str = "GET"
 
     @property
     def ratio(self) -> float:
@@ -424,11 +427,48 @@ def targets(
             f"{large.tend.median('p95'):.1f} / {small.tend.median('p95'):.1f} ms = "
             f"{growth:.2f}× — {_verdict(growth <= 1.2)} (baseline: {base_growth:.2f}×)"
         )
+    lines += _today_targets(by_name, settings)
     if round_trips is not None:
         count = len(round_trips.tend_steady)
         lines.append(
             f"patient list, at most 3 database round trips per request: Tend {count}, "
             f"baseline {len(round_trips.baseline_steady)} — {_verdict(count <= 3)}"
+        )
+    return lines
+
+
+def _today_targets(by_name: dict[str, ScenarioResult], settings: RunSettings) -> list[str]:
+    """The Today and dose issue's targets, each with this run's figure."""
+    lines = []
+    standard = settings.connections == 16 and settings.workers == 2
+    today = by_name.get("today")
+    if today is not None:
+        p95 = today.tend.median("p95")
+        lines.append(
+            f"Today (a year of record), Tend/baseline throughput ≥ 0.6: {today.ratio:.2f} — "
+            f"{_verdict(today.ratio >= 0.6)}"
+        )
+        lines.append(
+            f"Today (a year of record), Tend p95 < 40 ms at 16 connections on 2 workers: "
+            f"{p95:.1f} ms — "
+            + (_verdict(p95 < 40) if standard else "not comparable (other load settings)")
+        )
+    small, large = by_name.get("today-1m"), by_name.get("today-5y")
+    if small is not None and large is not None:
+        growth = large.tend.median("p95") / small.tend.median("p95")
+        base_growth = large.baseline.median("p95") / small.baseline.median("p95")
+        lines.append(
+            f"Today, Tend p95 at 5 years of record within 1.2× of at 1 month: "
+            f"{large.tend.median('p95'):.1f} / {small.tend.median('p95'):.1f} ms = "
+            f"{growth:.2f}× — {_verdict(growth <= 1.2)} (baseline: {base_growth:.2f}×)"
+        )
+    dose = by_name.get("dose")
+    if dose is not None:
+        p95 = dose.tend.median("p95")
+        lines.append(
+            f"recording a dose (POST, htmx), Tend p95 < 30 ms: {p95:.1f} ms — "
+            + (_verdict(p95 < 30) if standard else "not comparable (other load settings)")
+            + f" (Tend/baseline throughput {dose.ratio:.2f})"
         )
     return lines
 

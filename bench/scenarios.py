@@ -6,9 +6,12 @@ for it yet, one handler in baseline_app.py that does what Tend's page does.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from bench import seed
 from bench.seed import BenchKeys
@@ -37,6 +40,20 @@ class Access:
     tenant_id: uuid.UUID | None = None
     note: str = ""
     """What the seed did, for the run's checks (e.g. how long seeding took)."""
+    tend_path: str | None = None
+    baseline_path: str | None = None
+    """The page's path when it names seeded rows (a patient's id), instead of the
+    scenario's."""
+    check_body: Mapping[str, str] = field(default_factory=dict)
+    """For a POST scenario: by target name, the body of the one request checked before
+    the load (it must do what every request of the load does)."""
+    rotate: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """By target name: the values (session tokens, user ids) that tell the people of the
+    load apart, the first being the one the checked request sends; with wrk_rotate.lua,
+    each request is the next person's (see that script)."""
+    wrk_env: Callable[[str], dict[str, str]] | None = None
+    """For a scenario with its own wrk script: called with the target's name before each
+    wrk run, the variables that script reads (e.g. fresh doses to record)."""
 
 
 Seed = Callable[[BenchDatabase, BenchKeys], Awaitable[Access | None]]
@@ -59,6 +76,17 @@ class Scenario:
     description: str = ""
     patients: int | None = None
     """Patients in the scenario's tenant, for the scale comparison."""
+    history_days: int | None = None
+    """Days of record of the Today page's patient, for the history comparison."""
+    method: str = "GET"
+    wrk_script: str = "wrk_report.lua"
+    """In bench/: wrk_report.lua for GETs; a POST scenario's script builds each request
+    (and loads wrk_report.lua for the counting)."""
+    headers: tuple[str, ...] = ()
+    """Sent to both apps with every request (e.g. `HX-Request: true`)."""
+    csrf: bool = False
+    """Send Tend's CSRF cookie back in the X-CSRFToken header as well (htmx does), taken
+    from a first GET of `/`."""
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -135,3 +163,144 @@ _patient_list(
     "the same patient list in a tenant with 100,000 patients",
 )
 GROUPS["patients-scale"] = ("patients-1k", "patients-100k")
+
+
+# -- A patient's Today page, with history -------------------------------------------------
+
+CARERS = 32
+"""Carers of the Today page's patient, each with a grant and a session: the load rotates
+over them (wrk_rotate.lua), 16 a wrk thread, so concurrent views are different carers'."""
+
+TENANT_USER_HEADER = "X-Bench-User"
+
+
+def _today_seed(name: str, days: int) -> Seed:
+    async def seed_today(db: BenchDatabase, keys: BenchKeys) -> Access:
+        found, seconds = await seed.carer_with_history(db.owner_url, keys, name, days, CARERS)
+        rows = ", ".join(f"{n:,} {table}" for table, n in found.rows.items())
+        path = f"/patients/{found.patient_id}/today"
+        return Access(
+            tend_cookies={"tend_session": found.token},
+            baseline_headers=(
+                f"{BASELINE_TENANT_HEADER}: {found.tenant_id}",
+                f"{TENANT_USER_HEADER}: {found.user_id}",
+            ),
+            tenant_id=found.tenant_id,
+            note=f"{days:,} days of record ({rows}) inserted in {seconds:.1f} s; "
+            f"{CARERS} carers with a grant, each request the next carer's",
+            tend_path=path,
+            baseline_path=path,
+            rotate={
+                "Tend": found.tokens,
+                "baseline": tuple(str(user) for user in found.user_ids),
+            },
+        )
+
+    return seed_today
+
+
+def _today(name: str, days: int, description: str) -> Scenario:
+    return register(
+        Scenario(
+            name=name,
+            tend_path="/patients/{id}/today",
+            baseline_path="/patients/{id}/today",
+            # The notes card, the last of the four: the whole page was built.
+            expect='id="today-note-list"',
+            seed=_today_seed(f"Bench {name}", days),
+            description=description,
+            history_days=days,
+            wrk_script="wrk_rotate.lua",
+        )
+    )
+
+
+TODAY_CARD = (
+    "signed in as one of 32 carers with a grant (MFA given): session check, RLS, the "
+    "patient's name decrypted, the visit stamped, today's doses with their outcomes for 4 "
+    "scheduled "
+    "medicines and a PRN one, today's occurrences of 4 daily tasks with their completions, "
+    "the latest vitals set with NEWS2, the last 3 notes and the handovers of the last 24 "
+    "hours, one `today.view` audit event"
+)
+_today("today", 365, f"a patient's Today page, a year of record; {TODAY_CARD}")
+_today("today-1m", 30, "the same Today page, 30 days of record")
+_today("today-5y", 5 * 365, "the same Today page, five years of record")
+GROUPS["today-scale"] = ("today-1m", "today-5y")
+
+
+# -- Recording a dose (POST, htmx) ---------------------------------------------------------
+
+THREADS_MAX = 4
+"""wrk threads the dose load has medicines for; --threads beyond it fails."""
+DOSE_PER_THREAD = 8
+"""Medicines each wrk thread posts to in turn: concurrent requests record different
+medicines (Tend holds each medicine's row lock from its checks to COMMIT)."""
+DOSE_MEDICINES = 2 * (6 * THREADS_MAX * DOSE_PER_THREAD + 1)
+"""Fresh medicines for each wrk run of each target (a warm-up and up to 5 rounds), and one
+per target for the checked request."""
+
+
+async def seed_dose(db: BenchDatabase, keys: BenchKeys) -> Access:
+    found = await seed.carer_with_dose_rounds(db.owner_url, keys, "Bench dose", DOSE_MEDICINES)
+    ids = [str(i) for i in found.medicine_ids]
+    half = len(ids) // 2
+    unused = {"Tend": iter(ids[:half]), "baseline": iter(ids[half:])}
+    checked = {name: next(left) for name, left in unused.items()}
+    path = f"/patients/{found.patient_id}/medicines/dose"
+    # The doses start an hour before the current hour and go back an hour a request.
+    start = int(datetime.now(UTC).timestamp()) // 3600 * 3600 - 3600
+
+    def body(medicine: str) -> str:
+        at = datetime.fromtimestamp(start, UTC).isoformat()
+        return urlencode(
+            {"medication_id": medicine, "scheduled_for": at, "outcome": "given", "note": "",
+             "given_time": ""}
+        )  # fmt: skip
+
+    def wrk_env(target: str) -> dict[str, str]:
+        wanted = THREADS_MAX * DOSE_PER_THREAD
+        medicines = list(itertools.islice(unused[target], wanted))
+        if len(medicines) < wanted:
+            msg = f"dose: no fresh medicines left for {target}: seed more (DOSE_MEDICINES)"
+            raise RuntimeError(msg)
+        return {
+            "BENCH_DOSE_MEDICINES": ",".join(medicines),
+            "BENCH_DOSE_PATH": path,
+            "BENCH_DOSE_START": str(start),
+            "BENCH_DOSE_PER_THREAD": str(DOSE_PER_THREAD),
+        }
+
+    return Access(
+        tend_cookies={"tend_session": found.token},
+        baseline_headers=(
+            f"{BASELINE_TENANT_HEADER}: {found.tenant_id}",
+            f"{TENANT_USER_HEADER}: {found.user_id}",
+        ),
+        tenant_id=found.tenant_id,
+        note=f"{DOSE_MEDICINES} medicines given every hour for five years, none recorded",
+        tend_path=path,
+        baseline_path=path,
+        # The checked request records the dose an hour before the load's first.
+        check_body={name: body(medicine) for name, medicine in checked.items()},
+        wrk_env=wrk_env,
+    )
+
+
+register(
+    Scenario(
+        name="dose",
+        tend_path="/patients/{id}/medicines/dose",
+        baseline_path="/patients/{id}/medicines/dose",
+        expect='class="list__row dose dose--given"',
+        seed=seed_dose,
+        description="recording a scheduled dose as given (POST, htmx, the partial back) as a "
+        "carer with a grant: session check, CSRF, the medicine, the rules, the row lock, the "
+        "one-outcome check, the INSERT, a `dose.record` audit event; each request a dose not "
+        "recorded before",
+        method="POST",
+        wrk_script="wrk_dose.lua",
+        headers=("HX-Request: true", "Content-Type: application/x-www-form-urlencoded"),
+        csrf=True,
+    )
+)

@@ -344,3 +344,414 @@ async def close_rate_limit(owner_url: str, key: str) -> int:
     finally:
         await conn.close()
     return sum(int(row["hits"]) - HEADROOM for row in rows)
+
+
+# -- A patient's record with history (the Today page and recording a dose) ---------------
+
+NOTE_TIMES = ("07:00", "12:30", "17:00", "21:30")
+NOTE_BODY = (
+    "Assisted with washing and dressing; skin intact, no redness on heels or sacrum. "
+    "Ate most of breakfast, two cups of tea. Walked to the lounge with the frame, steady."
+)
+# (name, strength, form, dose, route, times): four scheduled medicines, 1–3 doses a day.
+HISTORY_MEDICINES = (
+    ("Amlodipine", "5 mg", "tablet", "1 tablet", "oral", ["08:00"]),
+    ("Metformin", "500 mg", "tablet", "1 tablet", "oral", ["08:00", "18:00"]),
+    ("Paracetamol", "500 mg", "tablet", "2 tablets", "oral", ["08:00", "13:00", "18:00"]),
+    ("Atorvastatin", "20 mg", "tablet", "1 tablet", "oral", ["21:00"]),
+)
+# (title, times): four daily care-plan tasks.
+HISTORY_TASKS = (
+    ("Help with washing and dressing", ["08:00"]),
+    ("Reposition to relieve pressure", ["10:00", "16:00"]),
+    ("Offer a drink and record fluids", ["12:00"]),
+    ("Prepare for bed", ["20:30"]),
+)
+VITALS_TIMES = ("08:00", "14:00", "20:00")
+# (respiration rate, SpO2, systolic, diastolic, pulse, temperature): scored with Tend's
+# own NEWS2 (app/domain/vitals/news2.py) before they are inserted.
+VITALS_SETS = (
+    (16, 97, 128, 78, 72, "36.8"),
+    (18, 95, 134, 82, 84, "37.1"),
+    (14, 98, 122, 74, 66, "36.5"),
+    (21, 94, 108, 70, 96, "37.9"),
+    (17, 96, 140, 88, 78, "36.9"),
+)
+
+
+@dataclass(frozen=True)
+class CarePatient:
+    """A carer (MFA on and given) with a grant for one patient who has a record."""
+
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    token: str
+    """The carer's `tend_session` cookie."""
+    patient_id: uuid.UUID
+    medicine_ids: tuple[uuid.UUID, ...] = ()
+    tokens: tuple[str, ...] = ()
+    """Every carer's session cookie, the first being `token`'s."""
+    user_ids: tuple[uuid.UUID, ...] = ()
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows of history seeded, by table."""
+
+
+async def _carer_and_patient(
+    conn: asyncpg.Connection, keys: BenchKeys, name: str
+) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A tenant, its signed-in carer, a colleague who wrote the history, and one patient
+    the carer holds a grant for: (tenant, carer, colleague, patient)."""
+    tenant_id, data_key = await _new_tenant(conn, keys, name)
+    hasher = real_hasher()
+    suffix = tenant_id.hex[-12:]
+    admin = await _new_member(
+        conn,
+        keys,
+        tenant_id,
+        email=f"admin-{suffix}@bench.example",
+        name="Bench Admin",
+        role="admin",
+        password_hash=hasher.hash(secrets.token_urlsafe(16)),
+        mfa=True,
+    )
+    carer = await _new_member(
+        conn,
+        keys,
+        tenant_id,
+        email=f"carer-{suffix}@bench.example",
+        name="Bench Carer",
+        role="carer",
+        password_hash=hasher.hash(secrets.token_urlsafe(16)),
+        mfa=True,
+    )
+    colleague = await _new_member(
+        conn,
+        keys,
+        tenant_id,
+        email=f"colleague-{suffix}@bench.example",
+        name="Ngozi Colleague",
+        role="carer",
+        password_hash=hasher.hash(secrets.token_urlsafe(16)),
+        mfa=False,
+    )
+    (row,) = _patient_rows(tenant_id, data_key, 1, random.Random(name))
+    await conn.execute(_INSERT_PATIENTS, tenant_id, KEY_VERSION, admin, *([v] for v in row))
+    patient_id = row[0]
+    await conn.execute(
+        "INSERT INTO patient_access (tenant_id, patient_id, user_id, granted_by) "
+        "VALUES ($1, $2, $3, $4), ($1, $2, $5, $4)",
+        tenant_id,
+        patient_id,
+        carer,
+        admin,
+        colleague,
+    )
+    return tenant_id, carer, colleague, patient_id
+
+
+async def _session(
+    conn: asyncpg.Connection, keys: BenchKeys, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> str:
+    """A live session with its second factor given; returns the signed cookie."""
+    session_id = new_id()
+    expires_at = datetime.now(UTC) + SESSION_LIFETIME
+    await conn.execute(
+        "INSERT INTO sessions (tenant_id, id, user_id, expires_at, mfa_verified_at) "
+        "VALUES ($1, $2, $3, $4, now())",
+        tenant_id,
+        session_id,
+        user_id,
+        expires_at,
+    )
+    claims = session_tokens.SessionClaims(user_id, tenant_id, session_id)
+    return session_tokens.encode(claims, keys.secret_key, expires_at)
+
+
+async def _insert_medicine(
+    conn: asyncpg.Connection,
+    tenant_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    author: uuid.UUID,
+    starts_on: date,
+    name: str,
+    strength: str,
+    form: str,
+    dose: str,
+    route: str,
+    times: list[str],
+    *,
+    prn: bool = False,
+) -> uuid.UUID:
+    medicine_id = new_id()
+    await conn.execute(
+        "INSERT INTO medications (tenant_id, id, patient_id, name, strength, form, dose, route, "
+        "starts_on, prn, times, prn_reason, min_interval_minutes, max_per_day, created_by, "
+        "updated_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+        "$11, $12, $13, $14, $15, $15, $16, $16)",
+        tenant_id,
+        medicine_id,
+        patient_id,
+        name,
+        strength,
+        form,
+        dose,
+        route,
+        starts_on,
+        prn,
+        times,
+        "Pain" if prn else "",
+        240 if prn else None,
+        4 if prn else None,
+        author,
+        datetime.combine(starts_on, datetime.min.time(), UTC),
+    )
+    await conn.execute(
+        "INSERT INTO medication_versions (tenant_id, id, medication_id, version, snapshot, "
+        "changed_by, changed_at) VALUES ($1, $2, $3, 1, $4::jsonb, $5, $6)",
+        tenant_id,
+        new_id(),
+        medicine_id,
+        '{"name": "%s"}' % name,  # noqa: UP031 (a fixed name, no quoting to do)
+        author,
+        datetime.combine(starts_on, datetime.min.time(), UTC),
+    )
+    return medicine_id
+
+
+# Every history row is made by one INSERT … SELECT over generate_series (COPY is refused
+# on tables with row-level security), so a five-year record takes a second or two.
+# Times are the tenant's default zone, UTC. $1 tenant, $2 patient, $3 author, $4 first day.
+_HISTORY_NOTES = """
+    INSERT INTO care_notes (tenant_id, id, patient_id, author_id, created_at, category, body,
+                            handover, version, updated_at, updated_by)
+    SELECT $1, gen_random_uuid(), $2, $3, at,
+           (ARRAY['personal_care', 'meals_fluids', 'mood', 'sleep', 'mobility', 'continence',
+                  'general'])[1 + ((n * 4 + slot) % 7)::int],
+           $5 || ' (' || n || ')', slot IN (1, 4), 1, at, $3
+      FROM generate_series($4::date, current_date, interval '1 day') WITH ORDINALITY AS d(day, n),
+           unnest($6::time[]) WITH ORDINALITY AS s(clock, slot),
+           LATERAL (SELECT (d.day + s.clock) AT TIME ZONE 'UTC' AS at) AS m
+     WHERE at < now() - interval '20 minutes'
+"""
+_HISTORY_DOSES = """
+    INSERT INTO medication_administrations (tenant_id, id, patient_id, medication_id,
+        scheduled_for, dose_at, given_at, outcome, note, late, recorded_by, recorded_at)
+    SELECT $1, gen_random_uuid(), $2, med.id, at, at,
+           CASE WHEN n % 41 = 0 THEN NULL ELSE at + interval '7 minutes' END,
+           CASE WHEN n % 41 = 0 THEN 'refused' ELSE 'given' END,
+           CASE WHEN n % 41 = 0 THEN 'Declined, said she would take it later.' ELSE '' END,
+           false, $3, at + interval '9 minutes'
+      FROM medications AS med,
+           generate_series($4::date, current_date, interval '1 day') WITH ORDINALITY AS d(day, n),
+           unnest(med.times) AS s(clock),
+           LATERAL (SELECT (d.day + s.clock::time) AT TIME ZONE 'UTC' AS at) AS m
+     WHERE med.tenant_id = $1 AND med.patient_id = $2 AND NOT med.prn
+       AND at < now() - interval '90 minutes'
+"""
+_HISTORY_PRN = """
+    INSERT INTO medication_administrations (tenant_id, id, patient_id, medication_id,
+        scheduled_for, dose_at, given_at, outcome, prn_reason, recorded_by, recorded_at,
+        effect, effect_by, effect_at)
+    SELECT $1, gen_random_uuid(), $2, $5, NULL, at, at, 'given', 'Knee pain on walking', $3,
+           at, 'helped', $3, at + interval '45 minutes'
+      FROM generate_series($4::date, current_date, interval '1 day') AS d(day),
+           LATERAL (SELECT (d.day + time '15:10') AT TIME ZONE 'UTC' AS at) AS m
+     WHERE at < now() - interval '2 hours'
+"""
+_HISTORY_VITALS = """
+    INSERT INTO vitals_observations (tenant_id, id, patient_id, taken_at, recorded_by,
+        recorded_at, respiration_rate, spo2, on_oxygen, systolic, diastolic, pulse,
+        consciousness, temperature, spo2_scale, news2, news2_risk)
+    SELECT $1, gen_random_uuid(), $2, at, $3, at + interval '3 minutes',
+           ($6::int[])[k], ($7::int[])[k], false, ($8::int[])[k], ($9::int[])[k],
+           ($10::int[])[k], 'A', ($11::numeric[])[k], 1, ($12::int[])[k], ($13::text[])[k]
+      FROM generate_series($4::date, current_date, interval '1 day') WITH ORDINALITY AS d(day, n),
+           unnest($5::time[]) WITH ORDINALITY AS s(clock, slot),
+           LATERAL (SELECT (d.day + s.clock) AT TIME ZONE 'UTC' AS at,
+                           1 + ((n * 3 + slot) % cardinality($6::int[]))::int AS k) AS m
+     WHERE at < now() - interval '30 minutes'
+"""
+_HISTORY_TASKS = """
+    INSERT INTO care_tasks (tenant_id, id, patient_id, title, details, times, days_of_week,
+        start_date, created_by, created_at, updated_by, updated_at)
+    SELECT $1, t.id, $2, t.title, '', t.times::time[], ARRAY[0,1,2,3,4,5,6]::smallint[], $4,
+           $3, $4::date, $3, $4::date
+      FROM unnest($5::uuid[], $6::text[], $7::text[]) AS t(id, title, times)
+"""
+_HISTORY_TASK_VERSIONS = """
+    INSERT INTO care_task_versions (tenant_id, task_id, version, title, details, times,
+        days_of_week, start_date, changed_by, changed_at)
+    SELECT tenant_id, id, 1, title, details, times, days_of_week, start_date, created_by,
+           created_at
+      FROM care_tasks WHERE tenant_id = $1 AND patient_id = $2
+"""
+_HISTORY_COMPLETIONS = """
+    INSERT INTO care_task_completions (tenant_id, id, task_id, patient_id, due_at, outcome,
+        note, recorded_by, recorded_at)
+    SELECT $1, gen_random_uuid(), task.id, $2, at,
+           CASE WHEN n % 29 = 0 THEN 'skipped' ELSE 'done' END,
+           CASE WHEN n % 29 = 0 THEN 'Asleep; will try again later.' ELSE '' END,
+           $3, at + interval '12 minutes'
+      FROM care_tasks AS task,
+           generate_series($4::date, current_date, interval '1 day') WITH ORDINALITY AS d(day, n),
+           unnest(task.times) AS s(clock),
+           LATERAL (SELECT (d.day + s.clock) AT TIME ZONE 'UTC' AS at) AS m
+     WHERE task.tenant_id = $1 AND task.patient_id = $2 AND at < now() - interval '75 minutes'
+"""
+
+
+def _scored_vitals() -> list[list[object]]:
+    """VITALS_SETS as columns, with Tend's NEWS2 and risk band for each set."""
+    from decimal import Decimal
+
+    from app.domain.vitals.news2 import Consciousness, Observations, score
+
+    columns: list[list[object]] = [[] for _ in range(8)]
+    for rate, spo2, systolic, diastolic, pulse, temperature in VITALS_SETS:
+        observed = Observations(
+            rate, spo2, False, systolic, pulse, Consciousness("A"), Decimal(temperature)
+        )
+        news2 = score(observed)
+        assert news2 is not None
+        values = (
+            rate,
+            spo2,
+            systolic,
+            diastolic,
+            pulse,
+            Decimal(temperature),
+            news2.total,
+            str(news2.risk),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
+async def _more_carers(
+    conn: asyncpg.Connection,
+    keys: BenchKeys,
+    tenant_id: uuid.UUID,
+    patient_id: uuid.UUID,
+    granted_by: uuid.UUID,
+    count: int,
+) -> list[uuid.UUID]:
+    """`count` more carers (MFA on) with a grant for the patient."""
+    password_hash = real_hasher().hash(secrets.token_urlsafe(16))
+    found = []
+    for number in range(count):
+        user_id = await _new_member(conn, keys, tenant_id,
+                                    email=f"carer{number}-{tenant_id.hex[-12:]}@bench.example",
+                                    name=f"Carer {number}", role="carer",
+                                    password_hash=password_hash, mfa=True)  # fmt: skip
+        await conn.execute(
+            "INSERT INTO patient_access (tenant_id, patient_id, user_id, granted_by) "
+            "VALUES ($1, $2, $3, $4)",
+            tenant_id,
+            patient_id,
+            user_id,
+            granted_by,
+        )
+        found.append(user_id)
+    return found
+
+
+async def carer_with_history(
+    owner_url: str, keys: BenchKeys, name: str, days: int, carers: int = 1
+) -> tuple[CarePatient, float]:
+    """A carer with a grant for one patient with `days` days of record up to now: 4 care
+    notes a day (2 of them handovers), 4 scheduled medicines (1–3 doses a day, each dose
+    with its outcome) and a PRN one given daily, 3 vitals sets a day with NEWS2, and 4
+    daily care-plan tasks with their completions. Returns it and the seconds it took."""
+    started = time.perf_counter()
+    first = date.today() - timedelta(days=days - 1)
+    conn = await _connect(owner_url)
+    counts: dict[str, int] = {}
+    try:
+        async with conn.transaction():
+            tenant_id, carer, colleague, patient_id = await _carer_and_patient(conn, keys, name)
+            for medicine in HISTORY_MEDICINES:
+                await _insert_medicine(conn, tenant_id, patient_id, colleague, first, *medicine)
+            prn = await _insert_medicine(
+                conn,
+                tenant_id,
+                patient_id,
+                colleague,
+                first,
+                "Ibuprofen",
+                "200 mg",
+                "tablet",
+                "1 tablet",
+                "oral",
+                [],
+                prn=True,
+            )
+            base = (tenant_id, patient_id, colleague, first)
+            clocks = [datetime.strptime(t, "%H:%M").time() for t in NOTE_TIMES]
+            status = await conn.execute(_HISTORY_NOTES, *base, NOTE_BODY, clocks)
+            counts["care_notes"] = int(status.split()[-1])
+            status = await conn.execute(_HISTORY_DOSES, *base)
+            counts["medication_administrations"] = int(status.split()[-1])
+            status = await conn.execute(_HISTORY_PRN, *base, prn)
+            counts["medication_administrations"] += int(status.split()[-1])
+            clocks = [datetime.strptime(t, "%H:%M").time() for t in VITALS_TIMES]
+            status = await conn.execute(_HISTORY_VITALS, *base, clocks, *_scored_vitals())
+            counts["vitals_observations"] = int(status.split()[-1])
+            task_ids = [new_id() for _ in HISTORY_TASKS]
+            titles = [title for title, _ in HISTORY_TASKS]
+            times = ["{" + ",".join(t) + "}" for _, t in HISTORY_TASKS]
+            await conn.execute(_HISTORY_TASKS, *base, task_ids, titles, times)
+            await conn.execute(_HISTORY_TASK_VERSIONS, tenant_id, patient_id)
+            status = await conn.execute(_HISTORY_COMPLETIONS, *base)
+            counts["care_task_completions"] = int(status.split()[-1])
+            granted_by = await conn.fetchval(
+                "SELECT granted_by FROM patient_access WHERE tenant_id = $1 AND user_id = $2",
+                tenant_id,
+                carer,
+            )
+            people = [carer] + await _more_carers(
+                conn, keys, tenant_id, patient_id, granted_by, carers - 1
+            )
+            tokens = [await _session(conn, keys, tenant_id, person) for person in people]
+    finally:
+        await conn.close()
+    found = CarePatient(tenant_id, carer, tokens[0], patient_id, rows=counts,
+                        tokens=tuple(tokens), user_ids=tuple(people))  # fmt: skip
+    return found, time.perf_counter() - started
+
+
+DOSE_TIMES = [f"{hour:02d}:00" for hour in range(24)]
+
+
+async def carer_with_dose_rounds(
+    owner_url: str, keys: BenchKeys, name: str, medicines: int
+) -> CarePatient:
+    """A carer with a grant for one patient on `medicines` scheduled medicines, each given
+    every hour on the hour (24 doses a day) since five years ago and none recorded yet: a
+    load posting one past dose of a medicine after another, one medicine per wrk thread,
+    always records a dose nobody has recorded (the eMAR allows one outcome a dose)."""
+    first = date.today() - timedelta(days=5 * 365)
+    conn = await _connect(owner_url)
+    try:
+        async with conn.transaction():
+            tenant_id, carer, colleague, patient_id = await _carer_and_patient(conn, keys, name)
+            ids = [
+                await _insert_medicine(
+                    conn,
+                    tenant_id,
+                    patient_id,
+                    colleague,
+                    first,
+                    f"Medicine {n + 1}",
+                    "5 mg",
+                    "tablet",
+                    "1 tablet",
+                    "oral",
+                    DOSE_TIMES,
+                )
+                for n in range(medicines)
+            ]
+            token = await _session(conn, keys, tenant_id, carer)
+    finally:
+        await conn.close()
+    return CarePatient(tenant_id, carer, token, patient_id, tuple(ids))
