@@ -1,7 +1,7 @@
 """Every mapped table, imported here so Alembic and the app see one metadata."""
 
 # Each care-record module's tables register themselves on the metadata when imported.
-from app.db.models import care_notes, medications, tasks, vitals  # noqa: F401
+from app.db.models import alerts, care_notes, medications, tasks, vitals  # noqa: F401
 from app.db.models.base import Base, TenantOwned
 from app.db.models.identity import (
     Invite,

@@ -31,6 +31,8 @@ class TenantSettings(TenantOwned, Base):
     plan: Mapped[str] = mapped_column(String(40), server_default="complete")
     # How far from its time a scheduled dose may be given before it counts as late.
     dose_window_minutes: Mapped[int] = mapped_column(Integer, server_default="60")
+    # How long an urgent alert may stay unacknowledged before it escalates to admins.
+    escalate_after_minutes: Mapped[int] = mapped_column(Integer, server_default="15")
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

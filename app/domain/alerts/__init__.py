@@ -1,0 +1,1 @@
+"""Care alerts: raised with what causes them, read live, acknowledged and resolved."""
