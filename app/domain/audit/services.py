@@ -7,16 +7,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.db.models import AuditEvent
+from app.db.tenancy import TENANT_KEY
 from app.domain.identity.access import AccessScope
 
 
 def client_ip(connection: ASGIConnection) -> str | None:
     client = connection.client
     return client.host if client else None
+
+
+PENDING = "tend.audit_pending"
 
 
 async def append(
@@ -31,24 +36,58 @@ async def append(
     route: str | None = None,
     ip: str | None = None,
 ) -> None:
-    """Append one event in this transaction: it commits with what it records, or not at all.
+    """Append one event to this transaction: it commits with what it records, or not at all.
 
-    A Core insert, not the ORM: the trigger assigns `seq`, the time and the hashes.
-    `actor_id` is None for what an operator does from the command line.
+    The row is written just before the transaction commits (`_write_pending`), not now:
+    an event holds its care account's chain head (a row lock) from its insert until
+    commit, so inserting last keeps every other audited request of that care account
+    waiting for one round trip, not for the rest of this request.
     """
-    await db.execute(
-        insert(AuditEvent).values(
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            patient_id=patient_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id) if object_id is not None else None,
-            route=route[:200] if route else None,
-            ip=ip,
-            detail=detail or {},
-        )
+    db.info.setdefault(PENDING, []).append(
+        {
+            "tenant_id": tenant_id,
+            "actor_id": actor_id,
+            "patient_id": patient_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id) if object_id is not None else None,
+            "route": route[:200] if route else None,
+            "ip": ip,
+            "detail": detail or {},
+        }
     )
+
+
+async def flush_audit(db: AsyncSession) -> None:
+    """Write this transaction's pending events now (for a reader in the same transaction)."""
+    await db.run_sync(_write_pending)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Insert the pending events (a Core insert: the trigger assigns `seq`, the time and
+    the hashes), each under its own care account's binding, then restore the session's."""
+    rows = session.info.pop(PENDING, None)
+    if not rows:
+        return
+    by_tenant: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_tenant.setdefault(row["tenant_id"], []).append(row)
+    bound = session.info.get(TENANT_KEY)
+    for tenant_id, tenant_rows in by_tenant.items():
+        if tenant_id != bound:
+            session.execute(_BIND_TENANT, {"tenant_id": str(tenant_id)})
+        session.execute(insert(AuditEvent), tenant_rows)
+    if any(tenant_id != bound for tenant_id in by_tenant):
+        session.execute(_BIND_TENANT, {"tenant_id": str(bound or "")})
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+_BIND_TENANT = text("SELECT set_config('app.tenant_id', :tenant_id, true)")
 
 
 async def record(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, Patient, User
 from app.db.models.base import new_id
-from app.domain.audit.services import record
+from app.domain.audit.services import flush_audit, record
 from app.domain.identity.access import AccessScope
 from app.domain.keys.keyring import Keyring
 from app.domain.patients.codec import (
@@ -234,8 +234,10 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient, PatientRepository
         return identity.photo
 
     async def recent_viewers(self, patient: Patient, limit: int = VIEWERS_SHOWN) -> list[Viewer]:
-        """Who opened this patient's record lately (admins), newest first."""
+        """Who opened this patient's record lately (admins), newest first; this very view
+        included (its pending event is written first)."""
         self._require_admin()
+        await flush_audit(self.db)
         rows = await self.db.execute(
             select(User.display_name, AuditEvent.occurred_at)
             .select_from(AuditEvent)

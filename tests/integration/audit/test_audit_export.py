@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, Role
 from app.domain.audit.csv_export import COLUMNS, safe_cell
-from app.domain.audit.services import append
+from app.domain.audit.services import append, flush_audit
 from tests.factories import make_person, make_tenant, sign_in
 
 
@@ -44,6 +44,7 @@ async def test_export_streams_every_matching_event_as_an_attachment(
         ip="192.0.2.4",
         detail={"fields": ["name"], "note": "Zoë"},
     )
+    await flush_audit(db_session)
     everything = await client.get("/audit/export.csv")
     assert everything.status_code == 200
     assert everything.headers["content-type"].startswith("text/csv")
@@ -91,6 +92,7 @@ async def test_a_name_that_looks_like_a_formula_arrives_as_text(
     sly = await make_person(db_session, tenant, Role.CARER, name='=HYPERLINK("http://x","y")')
     await sign_in(client, db_session, tenant, admin)
     await append(db_session, tenant.id, sly.id, "@SUM(A1)", "-patient", object_id="+1")
+    await flush_audit(db_session)
     row = rows_of(await client.get(f"/audit/export.csv?person={sly.id}"))[0]
     assert row["actor_name"] == '\'=HYPERLINK("http://x","y")'
     assert row["action"] == "'@SUM(A1)"

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, Role, Tenant, TenantSettings, User
-from app.domain.audit.services import append
+from app.domain.audit.services import append, flush_audit
 from tests.factories import make_person, make_tenant, sign_in
 
 ROW = re.compile(r'id="event-(\d+)"')
@@ -34,6 +34,7 @@ async def event(
     db: AsyncSession, tenant: Tenant, actor: User | None, action: str = "patient.view", **kw
 ) -> int:
     await append(db, tenant.id, actor.id if actor else None, action, "patient", **kw)
+    await flush_audit(db)
     return int(
         await db.scalar(
             select(AuditEvent.seq)
