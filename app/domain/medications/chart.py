@@ -10,9 +10,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from app.db.models.medications import Medication, MedicationAdministration
+from app.domain.medications.chart_data import ChartData
+from app.domain.medications.records import regimen_of
 from app.domain.medications.rules import dose_state
 from app.domain.medications.schedule import day_bounds, doses_on
-from app.domain.medications.services import ChartData, regimen_of
 from app.domain.medications.views import medicine_view, record_view, show_time
 from app.domain.patients.dates import show_day
 from app.lib.i18n import _

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models.medications import Medication, MedicationAdministration
 from app.domain.identity.access import AccessScope
 from app.domain.medications.labels import EFFECTS, effect_label
+from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations, visible_patient_ids
 from app.domain.medications.rules import DAY, dose_state, prn_next_allowed
 from app.domain.medications.schedule import day_bounds, doses_on
-from app.domain.medications.services import current_records, regimen_of
 from app.domain.medications.views import show_time
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment

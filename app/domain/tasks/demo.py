@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models.base import new_id
 from app.db.models.tasks import CareTask, CareTaskCompletion, CareTaskVersion
 from app.domain.patients.dates import tenant_zone
+from app.domain.tasks.occurrences import DUE_GRACE
 from app.domain.tasks.recurrence import Schedule, occurrences
-from app.domain.tasks.services import DUE_GRACE
 
 DEMO_DAYS = 7
 SKIP_NOTES = (

@@ -1,43 +1,37 @@
-"""Care-plan tasks as the signed-in person may see and change them; every read and write
-audited in the same transaction.
+"""The care-plan rules: reading, adding, changing, stopping and recording tasks, audited.
 
-Repositories here cannot be built without an access scope: their base statement carries
-the tenant filter and the patients `me` may see (`visible_to`), so even `get()` is scoped.
-The module-level query functions take the same scope and serve the Today page and the
-patient list too (app/domain/tasks/today.py).
+Every read and write is audited in the same transaction. The scoped repositories are in
+app/domain/tasks/repository.py, occurrences in occurrences.py, history paging in history.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, PermissionDeniedException
-from sqlalchemy import Select, and_, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Membership, Patient, PatientAccess, Role, User
+from app.db.models import Membership, PatientAccess, Role, User
 from app.db.models.base import new_id
 from app.db.models.tasks import CareTask, CareTaskCompletion, CareTaskVersion
 from app.domain.audit.services import record
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
-from app.domain.patients.repository import visible_to
 from app.domain.tasks.forms import TaskFields
-from app.domain.tasks.recurrence import Schedule, day_bounds, is_occurrence, occurrences
+from app.domain.tasks.history import HistoryPage, history_page
+from app.domain.tasks.occurrences import Occurrence, day_occurrences, schedule_of
+from app.domain.tasks.recurrence import is_occurrence
+from app.domain.tasks.repository import CompletionRepository, TaskRepository
 from app.lib.i18n import _
 
-# An occurrence is "due" from its time for this long, then "overdue" until recorded.
-DUE_GRACE = timedelta(minutes=60)
 # Who ticked something may take it back this long afterwards (a slip of the thumb).
 UNDO_WINDOW = timedelta(minutes=5)
-HISTORY_PAGE = 30
 STOPPED_SHOWN = 50
 # Completions are recorded for today's and past occurrences, not for days to come.
 AHEAD_LIMIT = timedelta(hours=12)
@@ -66,191 +60,6 @@ def parse_uuid(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         return None
-
-
-def schedule_of(task: CareTask | CareTaskVersion) -> Schedule:
-    return Schedule(
-        times=tuple(task.times),
-        start=task.start_date,
-        end=task.end_date,
-        days_of_week=frozenset(task.days_of_week) if task.days_of_week is not None else None,
-        every_days=task.every_days,
-    )
-
-
-# -- Scoped statements ------------------------------------------------------------------
-
-
-def _patient_visible(me: AccessScope, patient_id: Any) -> Any:
-    return visible_to(me).where(Patient.id == patient_id).exists()
-
-
-def scoped_tasks(me: AccessScope) -> Select[tuple[CareTask]]:
-    """Tasks of the patients `me` may see, in `me`'s tenant."""
-    return select(CareTask).where(
-        CareTask.tenant_id == me.tenant_id, _patient_visible(me, CareTask.patient_id)
-    )
-
-
-def scoped_completions(me: AccessScope) -> Select[tuple[CareTaskCompletion]]:
-    return select(CareTaskCompletion).where(
-        CareTaskCompletion.tenant_id == me.tenant_id,
-        _patient_visible(me, CareTaskCompletion.patient_id),
-    )
-
-
-class TaskRepository(SQLAlchemyAsyncRepository[CareTask]):
-    """Care-plan tasks as `me` may see them (no entity cache: it would ignore the scope)."""
-
-    model_type = CareTask
-
-    def __init__(self, *, me: AccessScope, **kwargs: Any) -> None:
-        kwargs.pop("statement", None)
-        super().__init__(statement=scoped_tasks(me), **kwargs)
-        self.me = me
-
-
-class CompletionRepository(SQLAlchemyAsyncRepository[CareTaskCompletion]):
-    model_type = CareTaskCompletion
-
-    def __init__(self, *, me: AccessScope, **kwargs: Any) -> None:
-        kwargs.pop("statement", None)
-        super().__init__(statement=scoped_completions(me), **kwargs)
-        self.me = me
-
-
-# -- Occurrences ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Occurrence:
-    """One time a task is asked for, and what was recorded for it (if anything)."""
-
-    task: CareTask
-    at: datetime
-    completion: CareTaskCompletion | None
-
-    def state(self, now: datetime) -> str:
-        """done, skipped, later, due or overdue."""
-        if self.completion is not None:
-            return self.completion.outcome
-        if now < self.at:
-            return "later"
-        if now < self.at + DUE_GRACE:
-            return "due"
-        return "overdue"
-
-
-STATE_ORDER = {"overdue": 0, "due": 1, "later": 2, "done": 3, "skipped": 3}
-
-
-async def tasks_between(
-    db: AsyncSession,
-    me: AccessScope,
-    patient_ids: Sequence[uuid.UUID],
-    begin: datetime,
-    end: datetime,
-    first_day: date,
-    last_day: date,
-) -> Sequence[CareTask]:
-    """Tasks of these (visible) patients that may have occurrences in [begin, end)."""
-    if not patient_ids:
-        return []
-    statement = scoped_tasks(me).where(
-        CareTask.patient_id.in_(patient_ids),
-        CareTask.start_date <= last_day,
-        or_(CareTask.end_date.is_(None), CareTask.end_date >= first_day),
-        or_(CareTask.stopped_at.is_(None), CareTask.stopped_at > begin),
-        CareTask.created_at < end,
-    )
-    return (await db.scalars(statement.order_by(CareTask.id))).all()
-
-
-async def completions_between(
-    db: AsyncSession,
-    me: AccessScope,
-    patient_ids: Sequence[uuid.UUID],
-    begin: datetime,
-    end: datetime,
-) -> Sequence[CareTaskCompletion]:
-    """Live (not undone) completions of these patients' occurrences in [begin, end)."""
-    if not patient_ids:
-        return []
-    statement = scoped_completions(me).where(
-        CareTaskCompletion.patient_id.in_(patient_ids),
-        CareTaskCompletion.due_at >= begin,
-        CareTaskCompletion.due_at < end,
-        CareTaskCompletion.undone_at.is_(None),
-    )
-    return (await db.scalars(statement)).all()
-
-
-def occurrences_of(
-    tasks: Iterable[CareTask],
-    completions: Iterable[CareTaskCompletion],
-    begin: datetime,
-    end: datetime,
-    zone: Any,
-) -> list[Occurrence]:
-    """Every occurrence of `tasks` in [begin, end), each with its live completion."""
-    recorded = {(c.task_id, c.due_at.astimezone(UTC)): c for c in completions}
-    found = []
-    for task in tasks:
-        times = occurrences(
-            schedule_of(task),
-            begin,
-            end,
-            zone,
-            active_from=task.created_at,
-            stopped_at=task.stopped_at,
-        )
-        found.extend(Occurrence(task, at, recorded.get((task.id, at))) for at in times)
-    return found
-
-
-async def day_occurrences(
-    db: AsyncSession, me: AccessScope, patient_ids: Sequence[uuid.UUID], day: date
-) -> list[Occurrence]:
-    """All occurrences of one local day for these patients, in two queries."""
-    begin, end = day_bounds(day, me.zone)
-    tasks = await tasks_between(db, me, patient_ids, begin, end, day, day)
-    completions = await completions_between(db, me, patient_ids, begin, end)
-    return occurrences_of(tasks, completions, begin, end, me.zone)
-
-
-async def names_of(db: AsyncSession, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    """Display names of people (members of this care account), in one query."""
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {row.id: row.display_name for row in rows}
-
-
-# -- The service ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryPage:
-    rows: list[tuple[CareTaskCompletion, str]]
-    next_cursor: str | None
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-
-
-def _cursor(completion: CareTaskCompletion) -> str:
-    """Where the next page starts: the last row's (occurrence time, id), URL-safe."""
-    return f"{(completion.due_at - EPOCH) // MICROSECOND}~{completion.id}"
-
-
-def _parse_cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
-    moment, _sep, ident = (value or "").partition("~")
-    try:
-        return EPOCH + int(moment) * MICROSECOND, uuid.UUID(ident)
-    except (ValueError, OverflowError):
-        return None  # a mangled "older" link starts again from the newest
 
 
 class TaskService:
@@ -365,33 +174,7 @@ class TaskService:
 
     async def history(self, patient: ChosenPatient, cursor: str | None) -> HistoryPage:
         """Completions (undone ones too), latest occurrence first, a page at a time by key."""
-        statement = (
-            select(CareTaskCompletion, CareTask.title)
-            .join(
-                CareTask,
-                and_(
-                    CareTask.tenant_id == CareTaskCompletion.tenant_id,
-                    CareTask.id == CareTaskCompletion.task_id,
-                ),
-            )
-            .where(
-                CareTaskCompletion.tenant_id == self.me.tenant_id,
-                CareTaskCompletion.patient_id == patient.id,
-                _patient_visible(self.me, CareTaskCompletion.patient_id),
-            )
-        )
-        after = _parse_cursor(cursor)
-        if after is not None:
-            statement = statement.where(
-                tuple_(CareTaskCompletion.due_at, CareTaskCompletion.id) < tuple_(*after)
-            )
-        statement = statement.order_by(
-            CareTaskCompletion.due_at.desc(), CareTaskCompletion.id.desc()
-        ).limit(HISTORY_PAGE + 1)
-        rows = [(row[0], row[1]) for row in await self.db.execute(statement)]
-        more = len(rows) > HISTORY_PAGE
-        rows = rows[:HISTORY_PAGE]
-        return HistoryPage(rows, _cursor(rows[-1][0]) if more and rows else None)
+        return await history_page(self.db, self.me, patient.id, cursor)
 
     # Writes -----------------------------------------------------------------------------
 

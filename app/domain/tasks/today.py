@@ -15,7 +15,7 @@ from app.db.models import Patient
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.repository import visible_to
-from app.domain.tasks.services import day_occurrences, names_of
+from app.domain.tasks.occurrences import day_occurrences, names_of
 from app.domain.tasks.views import people_in, sorted_rows
 
 

@@ -18,13 +18,9 @@ from babel.lists import format_list
 from app.db.models.tasks import CareTask, CareTaskCompletion, CareTaskVersion
 from app.domain.identity.access import AccessScope
 from app.domain.patients.dates import show_day, show_moment
+from app.domain.tasks.occurrences import STATE_ORDER, Occurrence, schedule_of
 from app.domain.tasks.recurrence import Schedule
-from app.domain.tasks.services import (
-    STATE_ORDER,
-    UNDO_WINDOW,
-    Occurrence,
-    schedule_of,
-)
+from app.domain.tasks.services import UNDO_WINDOW
 from app.lib.i18n import _, current_locale, ngettext
 
 WEEKDAYS = frozenset({0, 1, 2, 3, 4})

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Role
 from app.db.models.medications import Medication, MedicationVersion
 from app.db.tenancy import bind_tenant
+from app.domain.medications.records import regimen_of
 from app.domain.medications.schedule import doses_on
-from app.domain.medications.services import regimen_of
 from tests.factories import make_person, sign_in
 
 from .conftest import Ward, add_medicine, audit_count, post

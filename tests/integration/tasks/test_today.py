@@ -15,7 +15,7 @@ from app.db.tenancy import bind_tenant
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.tasks.demo import seed_demo
-from app.domain.tasks.services import DUE_GRACE, occurrences_of
+from app.domain.tasks.occurrences import DUE_GRACE, occurrences_of
 from app.domain.tasks.today import due_counts, today_section
 from app.lib.templates import make_environment
 from tests.factories import make_patient, make_person, sign_in

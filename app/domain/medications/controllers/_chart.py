@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit.services import release_chain
 from app.domain.identity.deps import Me, provide_me
 from app.domain.medications.chart import chart_days, day_columns, week_of
+from app.domain.medications.chart_data import ChartService
 from app.domain.medications.controllers._shared import base_url, frame, patient_and_service
 from app.domain.medications.schedule import day_bounds
 from app.domain.patients.dates import show_day, today
@@ -44,7 +45,9 @@ class ChartController(Controller):
         done: FromQuery[str | None] = None,
     ) -> Template:
         """The medicine chart of a day or a week, every dose with its outcome; audited."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, ChartService
+        )
         zone = me.zone
         chosen = _day(day, today(zone))
         week = view == "week"

@@ -25,6 +25,7 @@ from app.domain.medications.controllers._shared import (
     patient_and_service,
     require_active,
 )
+from app.domain.medications.doses import DoseRefused, DoseService
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.labels import (
     EFFECTS,
@@ -33,7 +34,6 @@ from app.domain.medications.labels import (
     effect_label,
     outcome_label,
 )
-from app.domain.medications.services import DoseRefused
 from app.domain.medications.views import medicine_view, record_view, show_time
 from app.domain.patients.chosen import ChosenPatient
 from app.lib.forms import FieldErrors
@@ -102,7 +102,9 @@ class DoseController(Controller):
         corrects: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         """The form to record one dose: a scheduled one (`at`), a PRN one, or a correction."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, DoseService
+        )
         require_active(patient)
         wanted = parse_uuid(medication)
         medicine = await service.find(patient, wanted) if wanted else None
@@ -126,7 +128,9 @@ class DoseController(Controller):
     ) -> Template | Redirect:
         """Record the dose's outcome; the row answers in place of the form (htmx), or the
         chart (a plain form). A refusal comes back with the reason beside the field."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, DoseService
+        )
         require_active(patient)
         wanted = data.medicine_id()
         medicine = await service.find(patient, wanted) if wanted else None
@@ -171,7 +175,9 @@ class DoseController(Controller):
         record_id: FromQuery[str | None] = None,
     ) -> Template | Redirect:
         """How well a PRN dose worked, answered once."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, DoseService
+        )
         require_active(patient)
         wanted = parse_uuid(record_id)
         found = await service.dose_record(patient, wanted) if wanted else None

@@ -30,6 +30,7 @@ from app.domain.medications.controllers._shared import (
 )
 from app.domain.medications.forms import MedicineForm, StopForm
 from app.domain.medications.labels import weekday_label
+from app.domain.medications.services import MedicationService
 from app.domain.medications.views import medicine_view
 from app.domain.patients.dates import show_moment, today
 from app.lib.forms import FieldErrors
@@ -79,7 +80,9 @@ class MedicineController(Controller):
         done: FromQuery[str | None] = None,
     ) -> Template:
         """The patient's medicines, current then stopped; the view is audited."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         medicines = await service.listing(patient)
         await release_chain(db_session)
         views = [medicine_view(m, me.zone) for m in medicines]
@@ -101,7 +104,9 @@ class MedicineController(Controller):
         patient_id: FromPath[str],
     ) -> Template:
         """An empty form for a new medicine, starting today."""
-        patient, _service = await patient_and_service(request, db_session, me, patient_id)
+        patient, _service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         form = MedicineForm.blank(today(me.zone))
         context = frame(me, patient, **_form_context(form, {}, None))
@@ -117,7 +122,9 @@ class MedicineController(Controller):
         data: MedicineBody,
     ) -> Template | Redirect:
         """Add the medicine and go back to the list; or the form again with what to fix."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         errors = data.errors()
         if errors:
@@ -142,7 +149,9 @@ class MedicineController(Controller):
         medication_id: FromPath[str],
     ) -> Template | Redirect:
         """The medicine in a form to change it, with its earlier versions."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         wanted = parse_uuid(medication_id)
         medicine = await service.find(patient, wanted) if wanted else None
@@ -173,7 +182,9 @@ class MedicineController(Controller):
         data: MedicineBody,
     ) -> Template | Redirect:
         """Save a new version of the medicine; or the form again with what to fix."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         errors = data.errors()
         if errors:
@@ -203,7 +214,9 @@ class MedicineController(Controller):
         medication_id: FromPath[str],
     ) -> Template | Redirect:
         """Ask why the medicine is stopped."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         wanted = parse_uuid(medication_id)
         medicine = await service.find(patient, wanted) if wanted else None
@@ -225,7 +238,9 @@ class MedicineController(Controller):
         data: StopBody,
     ) -> Template | Redirect:
         """Stop the medicine now: no doses after this moment; its history stays."""
-        patient, service = await patient_and_service(request, db_session, me, patient_id)
+        patient, service = await patient_and_service(
+            request, db_session, me, patient_id, MedicationService
+        )
         require_active(patient)
         wanted = parse_uuid(medication_id)
         medicine = await service.find(patient, wanted) if wanted else None

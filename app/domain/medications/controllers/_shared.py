@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.exceptions import PermissionDeniedException
@@ -12,17 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.identity.access import AccessScope
 from app.domain.medications.labels import FORMS, ROUTES, choices, form_label, route_label
-from app.domain.medications.services import MedicationService
+from app.domain.medications.scoped import ScopedService
 from app.domain.patients.chosen import ChosenPatient, chosen_patient
 from app.domain.patients.nav import patient_frame
 from app.lib.i18n import _
 
+Service = TypeVar("Service", bound=ScopedService)
+
 
 async def patient_and_service(
-    request: Request, db: AsyncSession, me: AccessScope, patient_id: str
-) -> tuple[ChosenPatient, MedicationService]:
+    request: Request, db: AsyncSession, me: AccessScope, patient_id: str, kind: type[Service]
+) -> tuple[ChosenPatient, Service]:
+    """The patient named in the path, and a service of `kind` (medicines, doses, chart)."""
     patient = await chosen_patient(db, request.app.state.keyring, me, patient_id)
-    return patient, MedicationService(db, me, request)
+    return patient, kind(db, me, request)
 
 
 def require_active(patient: ChosenPatient) -> None:

@@ -24,7 +24,8 @@ from app.domain.patients.dates import show_day, show_moment
 from app.domain.tasks.controllers._context import frame, safe_next, task_gone
 from app.domain.tasks.deps import Tasks, provide_tasks
 from app.domain.tasks.forms import NOTE_MAX, CompletionForm, UndoForm
-from app.domain.tasks.services import UNDO_WINDOW, Occurrence, TaskGone, TaskService, names_of
+from app.domain.tasks.occurrences import Occurrence, names_of
+from app.domain.tasks.services import UNDO_WINDOW, TaskGone, TaskService
 from app.domain.tasks.views import occurrence_row, people_in, show_time, sorted_rows
 from app.lib.forms import FieldErrors
 from app.lib.htmx import render, toast, wants_partial

@@ -25,7 +25,8 @@ from app.domain.patients.chosen import ChosenPatient, chosen_patient
 from app.domain.tasks.controllers._context import done_message, frame, task_gone, weekdays
 from app.domain.tasks.deps import Tasks, provide_tasks
 from app.domain.tasks.forms import DETAILS_MAX, REASON_MAX, TITLE_MAX, StopForm, TaskForm
-from app.domain.tasks.services import TaskGone, TaskService, names_of
+from app.domain.tasks.occurrences import names_of
+from app.domain.tasks.services import TaskGone, TaskService
 from app.domain.tasks.views import task_card, version_row
 from app.lib.forms import FieldErrors
 from app.lib.htmx import render
