@@ -51,6 +51,11 @@ class World:
 
 @pytest.fixture
 async def world(app_engine: AsyncEngine, settings: Settings) -> World:
+    return await make_world(app_engine, settings)
+
+
+async def make_world(app_engine: AsyncEngine, settings: Settings) -> World:
+    """A committed care account: a carer and an observer who may see one of two patients."""
     keyring = Keyring(master_keys(settings))
     async with AsyncSession(app_engine, expire_on_commit=False) as db:
         tenant = await make_tenant(db)
