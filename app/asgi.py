@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -11,7 +12,7 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
     SQLAlchemyPlugin,
 )
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -20,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, async_url, get_settings
 from app.db.migrate import head_revision
+from app.domain.alerts.controllers import ROUTES as ALERT_ROUTES
+from app.domain.alerts.live import RECOUNTS_AT_ONCE, channels_plugin
+from app.domain.alerts.page_count import count_for_page
 from app.domain.audit.controllers import ROUTES as AUDIT_ROUTES
 from app.domain.billing.controllers import ROUTES as BILLING_ROUTES
 from app.domain.billing.gating import ModuleNotInPlan, upgrade_response
@@ -78,6 +82,12 @@ def database_config(
     )
 
 
+async def before_request(request: Request) -> None:
+    """After the guards, before each handler: the locale, and the bell's count for a page."""
+    i18n.activate_for(request)
+    await count_for_page(request)
+
+
 def create_app(
     settings: Settings | None = None, session_maker: Callable[[], AsyncSession] | None = None
 ) -> Litestar:
@@ -93,6 +103,8 @@ def create_app(
         "keyring": Keyring(master_keys(settings)),
         "mfa_key": mfa_key(settings),
         "db_config": db_config,
+        # Bells recounting at once (per process), so open pages cannot take the pool.
+        "bell_recounts": asyncio.Semaphore(RECOUNTS_AT_ONCE),
     }
     return Litestar(
         route_handlers=[
@@ -113,10 +125,15 @@ def create_app(
             *MEDICATION_ROUTES,
             *VITAL_ROUTES,
             *TASK_ROUTES,
+            *ALERT_ROUTES,
             serve_static,
         ],
         guards=[authenticate],
-        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            HTMXPlugin(),
+            channels_plugin(settings.database.url),
+        ],
         template_config=template_config(),
         csrf_config=CSRFConfig(
             secret=secret,
@@ -127,9 +144,13 @@ def create_app(
             cookie_samesite="lax",
         ),
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude="^/static/"
+            backend="gzip",
+            minimum_size=1024,
+            gzip_compress_level=6,
+            # Event streams go out as written, a few bytes at a time.
+            exclude=["^/static/", "^/alerts/stream$"],
         ),
-        before_request=i18n.activate_request_locale,
+        before_request=before_request,
         before_send=[add_security_headers],
         exception_handlers={ModuleNotInPlan: upgrade_response, **EXCEPTION_HANDLERS},  # type: ignore[dict-item]
         state=State(state),

@@ -2,4 +2,6 @@
 
 from litestar.types import ControllerRouterHandler
 
-ROUTES: list[ControllerRouterHandler] = []
+from app.domain.alerts.controllers._bell import BellController
+
+ROUTES: list[ControllerRouterHandler] = [BellController]
