@@ -97,6 +97,8 @@ class NotesController(Controller):
             else None,
             "first_url": _list_url(patient, filters) if after_id else None,
             "notice": _notice(done, missing),
+            # For the form kept in the page, used when "Write a note" is offline.
+            "blank_form": NoteForm().values(),
         }
         return render(request, "care_notes/list.html", "care_notes/partials/_results.html", context)
 
