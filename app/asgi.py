@@ -40,6 +40,7 @@ from app.domain.identity.guards import authenticate
 from app.domain.keys.keyring import Keyring
 from app.domain.medications.controllers import ROUTES as MEDICATION_ROUTES
 from app.domain.patients.controllers import ROUTES as PATIENT_ROUTES
+from app.domain.pwa.controllers import PwaController
 from app.domain.settings.controllers import LanguageController
 from app.domain.staff.controllers import ROUTES as STAFF_ROUTES
 from app.domain.tasks.controllers import ROUTES as TASK_ROUTES
@@ -111,6 +112,7 @@ def create_app(
             HomeController,
             LanguageController,
             HealthController,
+            PwaController,
             SignUpController,
             SignInController,
             AccountController,

@@ -77,6 +77,12 @@ def static_url(relative: str) -> str:
     return _URLS[relative]
 
 
+def all_static_urls() -> list[str]:
+    """Every hashed static URL (the service worker precaches them): a changed file is a
+    new URL, so this list changing is what makes a new worker."""
+    return sorted(_URLS.values())
+
+
 @get(
     f"{PREFIX}{{path:path}}",
     include_in_schema=False,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
     func,
 )
@@ -43,6 +44,8 @@ class CareNote(TenantOwned, Base):
             "created_at",
             "id",
         ),
+        # A note sent again (from a phone that was offline) is found, not stored twice.
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_care_notes_idempotency_key"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -55,6 +58,7 @@ class CareNote(TenantOwned, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"))
+    idempotency_key: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
 
 
 class CareNoteVersion(TenantOwned, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -59,6 +60,18 @@ class NoteForm:
     handover: str = ""
     photo: UploadFile | None = None
     place: str = "page"
+    # Chosen when the form is shown; the same note sent twice (a phone that was offline
+    # retrying) carries the same key and is stored once.
+    idempotency_key: str = ""
+
+    @property
+    def key(self) -> uuid.UUID | None:
+        """The form's idempotency key; None when absent or not a UUID (no retry safety
+        then, but the note is still saved: a form without JavaScript may omit it)."""
+        try:
+            return uuid.UUID(self.idempotency_key.strip()) if self.idempotency_key else None
+        except ValueError:
+            return None
 
     @property
     def photo_chosen(self) -> bool:
@@ -69,8 +82,14 @@ class NoteForm:
         return self.place if self.place in PLACES else "page"
 
     def values(self) -> dict[str, Any]:
-        """Everything typed, to put back in the form (a file cannot be put back)."""
-        return {"category": self.category, "text": self.text, "handover": bool(self.handover)}
+        """Everything typed, to put back in the form (a file cannot be put back), and its
+        idempotency key: kept when the form comes back to be corrected, new otherwise."""
+        return {
+            "category": self.category,
+            "text": self.text,
+            "handover": bool(self.handover),
+            "idempotency_key": str(self.key or uuid.uuid4()),
+        }
 
     def errors(self) -> FieldErrors:
         errors: FieldErrors = {}

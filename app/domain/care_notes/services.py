@@ -14,7 +14,8 @@ from typing import Any
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, PermissionDeniedException
-from sqlalchemy import func
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models.base import new_id
@@ -46,6 +47,11 @@ class PatientArchived(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(detail=_("Archived: care can no longer be recorded for this patient."))
+
+
+class KeyReused(Exception):
+    """A new note came with the idempotency key of a note that is not this person's
+    note about this patient: not a retry, so neither stored nor answered with that note."""
 
 
 class EditConflict(Exception):
@@ -162,10 +168,19 @@ class CareNoteService(SQLAlchemyAsyncRepositoryService[CareNote, NoteRepository]
     # -- Writing ---------------------------------------------------------------------
 
     async def create(
-        self, patient: ChosenPatient, draft: NoteDraft, photo: bytes | None = None
-    ) -> NoteRow:
-        """A new note by `me`, now; its photo sealed; audited (no text in the audit)."""
+        self,
+        patient: ChosenPatient,
+        draft: NoteDraft,
+        photo: bytes | None = None,
+        key: uuid.UUID | None = None,
+    ) -> tuple[NoteRow, bool]:
+        """A new note by `me`, now; its photo sealed; audited (no text in the audit).
+        Returns the note and whether it is new: a note whose idempotency `key` arrived
+        before (a retry from a phone that was offline) is the earlier one, stored once.
+        Raises KeyReused when the key belongs to some other note."""
         self._require_writer(patient)
+        if key is not None and (earlier := await self._sent_before(patient, key)):
+            return earlier, False
         note = CareNote(
             id=new_id(),
             tenant_id=self.me.tenant_id,
@@ -176,9 +191,18 @@ class CareNoteService(SQLAlchemyAsyncRepositoryService[CareNote, NoteRepository]
             body=draft.text,
             handover=draft.handover,
             version=1,
+            idempotency_key=key,
         )
-        self.db.add(note)
-        await self.db.flush()
+        try:
+            async with self.db.begin_nested():
+                self.db.add(note)
+                await self.db.flush()
+        except IntegrityError:
+            # The same note arriving twice at once: the unique key made this one wait for
+            # the other to commit, and the other is the note.
+            if key is None or not (earlier := await self._sent_before(patient, key)):
+                raise
+            return earlier, False
         if photo is not None:
             self.db.add(
                 await sealed_photo(self.db, self.keyring, self.me.tenant_id, note.id, photo)
@@ -186,7 +210,25 @@ class CareNoteService(SQLAlchemyAsyncRepositoryService[CareNote, NoteRepository]
             await self.db.flush()
         detail = {"category": draft.category, "handover": draft.handover, "photo": bool(photo)}
         await self._audit("note.create", patient, note.id, detail)
-        return await self._row(patient, note.id)
+        return await self._row(patient, note.id), True
+
+    async def _sent_before(self, patient: ChosenPatient, key: uuid.UUID) -> NoteRow | None:
+        """The note stored earlier under `key`, when it is `me`'s note about `patient`."""
+        found = (
+            await self.db.execute(
+                select(CareNote.id, CareNote.patient_id, CareNote.author_id).where(
+                    CareNote.tenant_id == self.me.tenant_id, CareNote.idempotency_key == key
+                )
+            )
+        ).first()
+        if found is None:
+            return None
+        if found.patient_id != patient.id or found.author_id != self.me.user_id:
+            raise KeyReused
+        row = await self._row(patient, found.id)
+        # Shown again to the one who wrote it: a read, audited as one.
+        await self._audit("note.view", patient, row.id, {"purpose": "resend"})
+        return row
 
     async def update(
         self,

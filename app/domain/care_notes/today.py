@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.care_notes.categories import category_choices
 from app.domain.care_notes.display import show_note
+from app.domain.care_notes.forms import NoteForm
 from app.domain.care_notes.repository import NoteRepository, Window
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
@@ -44,4 +46,7 @@ async def today_section(
         "since_last_visit": since is not None,
         "list_url": base,
         "new_url": f"{base}/new",
+        # For the form kept in the page, used when "Write a note" is offline.
+        "blank_form": NoteForm().values(),
+        "categories": category_choices(),
     }

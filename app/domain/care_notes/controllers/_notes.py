@@ -19,6 +19,7 @@ from app.domain.care_notes.controllers._context import BODY_MAX, closed, form_co
 from app.domain.care_notes.deps import Notes, provide_notes
 from app.domain.care_notes.display import show_note
 from app.domain.care_notes.forms import Filters, NoteForm, checked_photo
+from app.domain.care_notes.services import KeyReused
 from app.domain.identity.deps import Me, provide_me
 from app.domain.identity.guards import care_writer
 from app.domain.patients.chosen import ChosenPatient, chosen_patient
@@ -96,6 +97,8 @@ class NotesController(Controller):
             else None,
             "first_url": _list_url(patient, filters) if after_id else None,
             "notice": _notice(done, missing),
+            # For the form kept in the page, used when "Write a note" is offline.
+            "blank_form": NoteForm().values(),
         }
         return render(request, "care_notes/list.html", "care_notes/partials/_results.html", context)
 
@@ -135,25 +138,37 @@ class NotesController(Controller):
         in_place = wants_partial(request) and data.where != "page"
         errors = data.errors()
         photo = await checked_photo(data, errors)
-        if errors:
+        form = data.values()
+        form_error = None
+        if not errors:
+            try:
+                row, _new = await notes.create(patient, data.draft(), photo, data.key)
+            except KeyReused:
+                form["idempotency_key"] = str(uuid.uuid4())
+                form_error = _(
+                    "This form had already been used for another note. Your note is still "
+                    "in the form: check it, then save it again."
+                )
+        if errors or form_error:
             context = form_context(
                 me,
                 patient,
-                data.values(),
+                form,
                 errors,
                 place=data.where if in_place else "page",
                 photo_again=data.photo_chosen and "photo" not in errors,
             )
+            if form_error:
+                context["form_error"] = form_error
             headers = {"HX-Retarget": "#note-form", "HX-Reswap": "outerHTML"} if in_place else {}
             return render(
                 request,
                 "care_notes/new.html",
                 "care_notes/partials/_form.html",
                 context,
-                status_code=422,
+                status_code=422 if errors else 409,
                 headers=headers,
             )
-        row = await notes.create(patient, data.draft(), photo)
         if not in_place:
             if data.where == "today":
                 return Redirect(f"/patients/{patient.id}/today?done=note", status_code=303)
