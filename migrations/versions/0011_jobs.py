@@ -176,9 +176,21 @@ def upgrade() -> None:
         op.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON "{table}" TO "{role}"')
     for sequence in SEQUENCES:
         op.execute(f'GRANT USAGE, SELECT ON SEQUENCE "{sequence}" TO "{role}"')
+    # The periodic checks read a care account's medicines and tasks that are running or
+    # stopped in the last day; stopped ones pile up over the years and are skipped by key.
+    op.execute(
+        "CREATE INDEX ix_medications_scheduled_until ON medications "
+        "(tenant_id, coalesce(stopped_at, 'infinity'::timestamptz)) WHERE NOT prn"
+    )
+    op.execute(
+        "CREATE INDEX ix_care_tasks_until ON care_tasks "
+        "(tenant_id, coalesce(stopped_at, 'infinity'::timestamptz))"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_care_tasks_until")
+    op.execute("DROP INDEX IF EXISTS ix_medications_scheduled_until")
     op.execute("DROP TRIGGER IF EXISTS tg_pgqueuer_changed ON pgqueuer")
     op.execute("DROP FUNCTION IF EXISTS fn_pgqueuer_changed()")
     for table in TABLES:
