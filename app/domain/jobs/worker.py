@@ -80,7 +80,9 @@ async def run_worker(
                 batch_size=batch,
                 max_concurrent_tasks=max(concurrency, 2 * batch),
                 heartbeat_timeout=heartbeat,
-                dequeue_timeout=timedelta(seconds=30),
+                # New jobs wake a worker by NOTIFY; a dead worker's job sends none, so an
+                # idle worker also looks every `heartbeat` for jobs whose beat went stale.
+                dequeue_timeout=heartbeat,
             )
         )
         log.info("Tend worker is taking jobs (concurrency %d).", concurrency)
