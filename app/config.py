@@ -100,11 +100,20 @@ class BillingSettings:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    concurrency: int = 10
+    """Jobs one worker runs at once (TEND_JOB_CONCURRENCY)."""
+    heartbeat_seconds: int = 30
+    """A job whose worker has not beaten for this long is taken again (its worker died)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     billing: BillingSettings = field(default_factory=BillingSettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
     data_dir: Path = Path(".tend")
     default_locale: str = "en"
     public_url: str = ""
@@ -127,6 +136,10 @@ class Settings:
             ),
             mail=MailSettings(smtp_url=_env("TEND_SMTP_URL"), sender=_env("TEND_SMTP_FROM")),
             billing=BillingSettings(self_hosted=_env_bool("TEND_SELF_HOSTED", True)),
+            jobs=JobSettings(
+                concurrency=_env_int("TEND_JOB_CONCURRENCY", 10),
+                heartbeat_seconds=_env_int("TEND_JOB_HEARTBEAT_SECONDS", 30),
+            ),
             public_url=_env("TEND_PUBLIC_URL").rstrip("/"),
             data_dir=Path(_env("TEND_DATA_DIR", ".tend")).expanduser().resolve(),
             default_locale=_env("TEND_DEFAULT_LOCALE", "en"),

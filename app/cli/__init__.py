@@ -7,7 +7,7 @@ everything a carer, family member or admin sees in the app is translated.
 The operator's commands connect as the app role, like the web app, and bind each care
 account in turn, so row-level security applies to them as well."""
 
-from app.cli import _demo, _people, _security, _serve  # noqa: F401 — they register the commands
+from app.cli import _demo, _people, _security, _serve, _worker  # noqa: F401 — they register the commands
 from app.cli._group import main
 
 __all__ = ["main"]

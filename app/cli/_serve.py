@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from app.cli._database import (
     migrate_database,
 )
 from app.cli._group import main
+from app.cli._worker import worker_process
 from app.config import get_settings
 from app.db import migrate
 from app.lib.keys import load_key, master_keys, mfa_key
@@ -67,16 +69,21 @@ def serve(
         get_settings.cache_clear()
         click.echo(f"Tend is serving on http://{host}:{port}  (database: {db.description})")
         click.echo("Press Ctrl-C to stop.")
-        uvicorn.run(
-            "app.asgi:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-            proxy_headers=True,
-            server_header=False,
-        )
+        # One machine, one command: the embedded mode runs the background jobs too, in a
+        # `tend worker` child process (its own event loop, off the web processes' CPU).
+        # With DATABASE_URL the operator runs `tend worker` where they choose.
+        jobs = worker_process(db) if settings.database.embedded else contextlib.nullcontext()
+        with jobs:
+            uvicorn.run(
+                "app.asgi:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+                proxy_headers=True,
+                server_header=False,
+            )
     click.echo("Tend stopped.")
 
 

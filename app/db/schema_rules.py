@@ -22,6 +22,12 @@ GLOBAL_TABLES = frozenset(
         "mfa_recovery_codes",  # belong to a person, not a care account (own RLS policy)
         "login_throttle",  # counted before anyone is known to belong anywhere
         "rate_limits",  # per client address, before sign-in
+        # pgqueuer's queue (migration 0011): one queue for all care accounts, so any worker
+        # takes any job; a job's payload names its care account and the job binds it.
+        "pgqueuer",
+        "pgqueuer_log",
+        "pgqueuer_schedules",
+        "pgqueuer_statistics",
     }
 )
 

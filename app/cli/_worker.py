@@ -1,0 +1,82 @@
+"""`tend worker`: background jobs (pgqueuer) until stopped; `tend run` starts one too in
+the embedded mode (`worker_process`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+
+import click
+
+from app.cli._database import Database, app_sessions, database, migrate_database
+from app.cli._group import main
+from app.config import get_settings
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Jobs run at once [TEND_JOB_CONCURRENCY, 10].",
+)
+def worker(concurrency: int | None) -> None:
+    """Run background jobs and their schedules until SIGTERM or Ctrl-C."""
+    from app.domain.jobs.worker import run_worker
+
+    settings = get_settings()
+    with database(settings) as db:
+        if settings.database.embedded:
+            migrate_database(db)
+        asyncio.run(_check_schema(db))
+        asyncio.run(
+            run_worker(
+                db.app_url,
+                concurrency=concurrency or settings.jobs.concurrency,
+                heartbeat=timedelta(seconds=settings.jobs.heartbeat_seconds),
+            )
+        )
+    click.echo("Tend worker stopped.")
+
+
+async def _check_schema(db: Database) -> None:
+    # Refuses, with the operator's message, a database not migrated to this version.
+    async with app_sessions(db):
+        pass
+
+
+def _die_with_parent() -> None:
+    """Linux: the worker gets SIGTERM if `tend run` itself is killed, so none is orphaned."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def worker_process(db: Database) -> Iterator[None]:
+    """One `tend worker` beside the web app for the block, on the same database; stopped
+    (running jobs finish) when the block ends."""
+    # Its own session: Ctrl-C in the terminal reaches only `tend run`, which then stops
+    # the worker with one SIGTERM (a second signal would make the worker leave at once).
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "worker"],
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
+    )
+    try:
+        yield
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,1 @@
+"""Background jobs: pgqueuer on Tend's PostgreSQL, its cron schedules, and the checks."""
