@@ -32,7 +32,7 @@ _FIGURES = text(
            ) FILTER (WHERE resolved_at IS NOT NULL) AS median_resolve,
            count(*) FILTER (WHERE resolved_at IS NOT NULL AND resolved_at - raised_at <= :day)
                AS within_day,
-           count(*) FILTER (WHERE resolved_at - raised_at <= :day OR raised_at <= :now - :day)
+           count(*) FILTER (WHERE resolved_at - raised_at <= :day OR raised_at <= :day_ago)
                AS judged
       FROM alerts
      WHERE tenant_id = :tenant_id
@@ -68,7 +68,13 @@ async def alert_figures(db: AsyncSession, tenant_id: uuid.UUID, now: datetime) -
     row = (
         await db.execute(
             _FIGURES,
-            {"tenant_id": tenant_id, "since": now - timedelta(days=DAYS), "now": now, "day": DAY},
+            {
+                "tenant_id": tenant_id,
+                "since": now - timedelta(days=DAYS),
+                "now": now,
+                "day": DAY,
+                "day_ago": now - DAY,
+            },
         )
     ).one()
     return Figures(

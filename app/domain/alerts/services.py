@@ -65,6 +65,8 @@ class Listing:
     names: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
+# Stamps are the statement's time, not the transaction's: resolving an open alert stamps
+# acknowledged and resolved alike (one statement), and two steps never share a time.
 class AlertService:
     """Alerts about the patients `me` may see; built per request from the signed-in scope."""
 
@@ -200,7 +202,7 @@ class AlertService:
                 )
             raise StateConflict(row, message)
         alert.state = "acknowledged"
-        alert.acknowledged_at = func.now()  # type: ignore[assignment]
+        alert.acknowledged_at = func.statement_timestamp()  # type: ignore[assignment]
         alert.acknowledged_by = self.me.user_id
         alert.acknowledgement_note = note
         await self.db.flush()
@@ -226,10 +228,10 @@ class AlertService:
             )
             raise StateConflict(row, message)
         if alert.acknowledged_at is None:
-            alert.acknowledged_at = func.now()  # type: ignore[assignment]
+            alert.acknowledged_at = func.statement_timestamp()  # type: ignore[assignment]
             alert.acknowledged_by = self.me.user_id
         alert.state = "resolved"
-        alert.resolved_at = func.now()  # type: ignore[assignment]
+        alert.resolved_at = func.statement_timestamp()  # type: ignore[assignment]
         alert.resolved_by = self.me.user_id
         alert.resolution_note = note
         await self.db.flush()
