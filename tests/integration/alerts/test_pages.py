@@ -8,10 +8,10 @@ import uuid
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AuditEvent, Role
+from app.db.models import AuditEvent, Patient, Role
 from app.db.models.alerts import AlertRead
 from app.db.tenancy import bind_tenant
 from app.domain.alerts.kinds import Kind
@@ -220,6 +220,9 @@ async def test_resolving_needs_a_note_and_keeps_what_was_typed(
     assert f'id="alert-{alert_id}"' in response.text
     assert "Say what was done" in response.text
     assert 'aria-invalid="true"' in response.text
+    plain = await post(client, f"/alerts/{alert_id}/resolve", {"note": ""})
+    assert plain.status_code == 422
+    assert "<html" in plain.text and "Say what was done" in plain.text
     (alert,) = await alerts_of(db_session, ward)
     assert alert.state == "open"
 
@@ -387,3 +390,30 @@ async def test_the_concern_control_is_on_every_patient_screen_for_carers(
         page = await client.get(f"/patients/{ward.patient.id}{path}")
         assert page.status_code == 200, path
         assert f"/patients/{ward.patient.id}/alerts/concern" in page.text, path
+
+
+async def test_a_concern_about_an_archived_patient_is_refused(
+    client: httpx.AsyncClient, db_session: AsyncSession, ward: Ward
+) -> None:
+    await bind_tenant(db_session, ward.tenant.id)
+    await db_session.execute(
+        update(Patient).where(Patient.id == ward.patient.id).values(archived_at=func.now())
+    )
+    await sign_in(client, db_session, ward.tenant, ward.admin)
+    assert (await client.get(f"{ward.alerts_url}/concern")).status_code == 409
+    response = await post(client, f"{ward.alerts_url}/concern", {"text": "Fell"}, htmx=True)
+    assert response.status_code == 409
+    assert response.headers["HX-Retarget"] == "#toasts"
+    assert await alerts_of(db_session, ward) == []
+
+
+async def test_an_inline_concern_that_needs_checking_comes_back_in_place(
+    client: httpx.AsyncClient, db_session: AsyncSession, ward: Ward
+) -> None:
+    await sign_in(client, db_session, ward.tenant, ward.carer)
+    response = await post(
+        client, f"{ward.alerts_url}/concern", {"text": "", "place": "inline"}, htmx=True
+    )
+    assert response.status_code == 422
+    assert 'id="concern-form"' in response.text and "<html" not in response.text
+    assert 'hx-post="' in response.text  # still in place

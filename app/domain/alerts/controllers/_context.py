@@ -72,6 +72,7 @@ def alert_context(
         "form": form or {"note": ""},
         "errors": errors or {},
         "failed": failed,  # which form the errors belong to: "acknowledge" or "resolve"
+        "notice": None,
     }
 
 
