@@ -66,6 +66,13 @@ ACTION_LABELS: dict[str, LazyProxy] = {
     "task.update": lazy_gettext("Changed a care-plan task"),
     "task.stop": lazy_gettext("Stopped a care-plan task"),
     "task.done": lazy_gettext("Recorded a care-plan task"),
+    "alert.list": lazy_gettext("Viewed alerts"),
+    "alert.view": lazy_gettext("Viewed an alert"),
+    "alert.acknowledge": lazy_gettext("Acknowledged an alert"),
+    "alert.resolve": lazy_gettext("Resolved an alert"),
+    "alert.concern": lazy_gettext("Raised a concern"),
+    "alert.read_all": lazy_gettext("Marked every alert as read"),
+    "alert.figures": lazy_gettext("Viewed the alert figures"),
 }
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db.models.base import new_id
 from app.db.models.medications import Medication, MedicationAdministration
+from app.domain.alerts.rules import raise_for_dose
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations
@@ -151,6 +152,18 @@ class DoseService(ScopedService):
         if original:
             detail["corrects"] = str(original.id)
         await self._audit(action, "dose", row.id, patient.id, **detail)
+        await raise_for_dose(
+            self.db,
+            tenant_id=self.me.tenant_id,
+            patient_id=patient.id,
+            medication_id=medicine.id,
+            medicine=medicine.name,
+            outcome=row.outcome,
+            scheduled=scheduled,
+            record_id=original.id if original else row.id,
+            dose_at=row.dose_at,
+            zone=self.me.zone,
+        )
         return Recorded(row, medicine, corrected=original is not None)
 
     def _check_scheduled(self, medicine: Medication, scheduled: datetime, now: datetime) -> None:

@@ -20,6 +20,7 @@ TABS = (
     ("medications", "medications", "/medicines"),
     ("vitals", "vitals", "/vitals"),
     ("tasks", "tasks", "/tasks"),
+    ("alerts", None, "/alerts"),
     ("details", None, ""),
 )
 
@@ -31,6 +32,7 @@ def _label(tab: str) -> str:
         "medications": _("Medicines"),
         "vitals": _("Vitals"),
         "tasks": _("Care plan"),
+        "alerts": _("Alerts"),
         "details": _("Details"),
     }
     return labels[tab]

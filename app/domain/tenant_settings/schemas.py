@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.domain.tenant_settings.services import (
     DOSE_WINDOW_MINUTES,
+    ESCALATE_AFTER_MINUTES,
     IDLE_MINUTES,
     LIFETIME_HOURS,
     NAME_MAX,
@@ -38,6 +39,7 @@ class CareAccountForm:
     session_lifetime_hours: str = ""
     require_mfa: str = ""  # a checkbox: absent when unticked
     dose_window_minutes: str = "60"
+    escalate_after_minutes: str = "15"
 
     @classmethod
     def from_settings(cls, settings: CareAccountSettings) -> CareAccountForm:
@@ -47,6 +49,7 @@ class CareAccountForm:
             session_lifetime_hours=str(settings.session_lifetime_hours),
             require_mfa="on" if settings.require_mfa else "",
             dose_window_minutes=str(settings.dose_window_minutes),
+            escalate_after_minutes=str(settings.escalate_after_minutes),
         )
 
     def errors(self) -> FieldErrors:
@@ -59,6 +62,7 @@ class CareAccountForm:
             ("idle_timeout_minutes", IDLE_MINUTES),
             ("session_lifetime_hours", LIFETIME_HOURS),
             ("dose_window_minutes", DOSE_WINDOW_MINUTES),
+            ("escalate_after_minutes", ESCALATE_AFTER_MINUTES),
         ):
             problem = _range_error(getattr(self, field), bounds)
             if problem:
@@ -73,4 +77,5 @@ class CareAccountForm:
             session_lifetime_hours=int(self.session_lifetime_hours.strip()),
             require_mfa=bool(self.require_mfa),
             dose_window_minutes=int(self.dose_window_minutes.strip()),
+            escalate_after_minutes=int(self.escalate_after_minutes.strip()),
         )

@@ -16,6 +16,7 @@ from app.domain.identity.access import AccessScope
 IDLE_MINUTES = (5, 480)
 LIFETIME_HOURS = (1, 168)
 DOSE_WINDOW_MINUTES = (5, 240)  # matches ck_tenant_settings_dose_window
+ESCALATE_AFTER_MINUTES = (1, 1440)  # matches ck_tenant_settings_escalate_after
 NAME_MAX = 200
 
 
@@ -26,6 +27,7 @@ class CareAccountSettings:
     session_lifetime_hours: int
     require_mfa: bool
     dose_window_minutes: int = 60
+    escalate_after_minutes: int = 15
 
 
 async def load(db: AsyncSession, tenant_id: uuid.UUID) -> CareAccountSettings:
@@ -37,6 +39,7 @@ async def load(db: AsyncSession, tenant_id: uuid.UUID) -> CareAccountSettings:
                 TenantSettings.session_lifetime_hours,
                 TenantSettings.require_mfa,
                 TenantSettings.dose_window_minutes,
+                TenantSettings.escalate_after_minutes,
             )
             .join(TenantSettings, TenantSettings.tenant_id == Tenant.id)
             .where(Tenant.id == tenant_id)
@@ -48,6 +51,7 @@ async def load(db: AsyncSession, tenant_id: uuid.UUID) -> CareAccountSettings:
         row.session_lifetime_hours,
         row.require_mfa,
         row.dose_window_minutes,
+        row.escalate_after_minutes,
     )
 
 
@@ -77,6 +81,7 @@ async def save(
             session_lifetime_hours=new.session_lifetime_hours,
             require_mfa=new.require_mfa,
             dose_window_minutes=new.dose_window_minutes,
+            escalate_after_minutes=new.escalate_after_minutes,
         )
     )
     await record(

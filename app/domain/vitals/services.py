@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Patient, User
 from app.db.models.vitals import VitalsObservation, VitalsSettings
+from app.domain.alerts.rules import raise_for_vitals
 from app.domain.audit.services import record
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
@@ -202,6 +203,7 @@ class VitalsService:
             patient_id=patient.id,
             detail={"news2": row.news2, "risk": row.news2_risk, "spo2_scale": scale},
         )
+        await self._raise_alert(patient, row, measured, row.id)
         return row
 
     async def correct(
@@ -248,7 +250,27 @@ class VitalsService:
                 "was_news2": original.news2,
             },
         )
+        earlier = await self.earlier_versions(original)
+        first = earlier[-1] if earlier else original
+        await self._raise_alert(patient, row, measured, first.id)
         return row
+
+    async def _raise_alert(
+        self,
+        patient: ChosenPatient,
+        row: VitalsObservation,
+        measured: Measured,
+        original_id: uuid.UUID,
+    ) -> None:
+        """The set's NEWS2 alert, if it calls for one, in this same transaction."""
+        await raise_for_vitals(
+            self.db,
+            tenant_id=self.me.tenant_id,
+            patient_id=patient.id,
+            set_id=row.id,
+            original_id=original_id,
+            result=score(measured.observations(), row.spo2_scale),
+        )
 
     async def set_scale(
         self, connection: ASGIConnection, patient: ChosenPatient, scale: int, note: str

@@ -214,3 +214,27 @@ async def test_a_dose_window_out_of_range_is_refused(
     assert "Enter a whole number from 5 to 240." in response.text
     assert f'value="{value}"' in response.text
     assert (await _settings(db_session, tenant)).dose_window_minutes == 60
+
+
+async def test_saving_stores_the_escalation_delay(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    tenant = await _admin(client, db_session)
+    page = await client.get("/settings/care-account")
+    assert 'name="escalate_after_minutes"' in page.text
+    assert 'value="15"' in page.text
+    response = await _save(client, escalate_after_minutes="45")
+    assert response.status_code == 303
+    assert (await _settings(db_session, tenant)).escalate_after_minutes == 45
+
+
+@pytest.mark.parametrize("value", ["0", "1441", "soon"])
+async def test_an_escalation_delay_out_of_range_is_refused_beside_the_field(
+    client: httpx.AsyncClient, db_session: AsyncSession, value: str
+) -> None:
+    tenant = await _admin(client, db_session)
+    response = await _save(client, escalate_after_minutes=value)
+    assert response.status_code == 422
+    assert "Enter a whole number from 1 to 1440." in response.text
+    assert f'value="{value}"' in response.text
+    assert (await _settings(db_session, tenant)).escalate_after_minutes == 15

@@ -39,6 +39,7 @@ def _form(
         "idle": services.IDLE_MINUTES,
         "lifetime": services.LIFETIME_HOURS,
         "dose_window": services.DOSE_WINDOW_MINUTES,
+        "escalate_after": services.ESCALATE_AFTER_MINUTES,
     }
     return render(request, PAGE, PARTIAL, context, status_code=status, headers=headers)
 
