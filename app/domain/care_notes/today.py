@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.care_notes.categories import category_choices
 from app.domain.care_notes.display import show_note
 from app.domain.care_notes.forms import NoteForm
-from app.domain.care_notes.repository import NoteRepository, Window
+from app.domain.care_notes.today_queries import recent_and_handovers
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment
@@ -33,10 +33,10 @@ async def today_section(
     """Display-ready values for the card: `recent` (the last 3 notes), `handovers` (by
     others after `since`, the carer's previous visit; the last 24 hours when None), the
     moment they are counted from, and the notes' URLs."""
-    notes = NoteRepository(session=db, me=me)
     start = since if since is not None else now - DEFAULT_LOOKBACK
-    recent = await notes.page(patient.id, Window(), after=None, limit=RECENT)
-    handovers = await notes.handovers(patient.id, start, not_by=me.user_id, limit=HANDOVERS_MAX)
+    recent, handovers = await recent_and_handovers(
+        db, me, patient.id, start, recent=RECENT, handovers=HANDOVERS_MAX
+    )
     base = f"/patients/{patient.id}/notes"
     return {
         "recent": [show_note(row, me.zone) for row in recent],
