@@ -12,9 +12,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, bindparam, exists, literal_column, union_all
+from sqlalchemy import CompoundSelect, Integer, bindparam, exists, literal_column, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db.models import User
 from app.db.models.care_notes import CareNote, CareNotePhoto
@@ -23,6 +24,12 @@ from app.domain.identity.access import AccessScope
 from app.domain.today.bound import per_kind, scope_params
 
 RECENT, HANDOVER = 0, 1
+
+
+def _inline(name: str) -> BindParameter[int]:
+    """A LIMIT written into the SQL, not sent as a parameter: PostgreSQL then keeps one
+    generic plan for the prepared statement instead of planning it again on every run."""
+    return bindparam(name, type_=Integer, literal_execute=True)
 
 
 def _recent_and_handovers(me: AccessScope) -> CompoundSelect:
@@ -58,14 +65,14 @@ def _recent_and_handovers(me: AccessScope) -> CompoundSelect:
         )
 
     return union_all(
-        rows(RECENT).limit(bindparam("recent")),
+        rows(RECENT).limit(_inline("recent")),
         rows(HANDOVER)
         .where(
             CareNote.created_at > bindparam("since"),
             CareNote.handover.is_(True),
             CareNote.author_id != me.user_id,
         )
-        .limit(bindparam("handovers")),
+        .limit(_inline("handovers")),
     )
 
 

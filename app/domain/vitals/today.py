@@ -48,10 +48,14 @@ async def today_section(
 ) -> dict[str, Any]:
     """The latest set with its NEWS2, band and time, and whether a set is due."""
     latest, scored = await latest_and_scored(db, me, patient.id)
+    latest_view = set_view(latest, me.zone) if latest else None
+    score_is_latest = scored is not None and latest is not None and scored.id == latest.id
+    # Usually the latest set is the scored one: shown once, not formatted twice.
+    score_view = latest_view if score_is_latest else set_view(scored, me.zone) if scored else None
     return {
-        "latest": set_view(latest, me.zone) if latest else None,
-        "score": set_view(scored, me.zone) if scored else None,
-        "score_is_latest": scored is not None and latest is not None and scored.id == latest.id,
+        "latest": latest_view,
+        "score": score_view,
+        "score_is_latest": score_is_latest,
         "due": _due(latest, scored, now, me),
         "url": f"/patients/{patient.id}/vitals",
     }

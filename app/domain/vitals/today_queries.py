@@ -36,7 +36,9 @@ def _latest_and_scored(me: AccessScope) -> CompoundSelect:
                 VitalsObservation.superseded_at.is_(None),
             )
             .order_by(VitalsObservation.taken_at.desc())
-            .limit(1)
+            # LIMIT 1 written into the SQL, not a parameter: PostgreSQL then keeps one
+            # generic plan for the prepared statement instead of planning every run.
+            .limit(literal_column("1"))
         )
 
     return union_all(newest(LATEST), newest(SCORED).where(VitalsObservation.news2.is_not(None)))
