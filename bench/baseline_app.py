@@ -38,18 +38,18 @@ from app.domain.care_notes.today import RECENT as RECENT_NOTES
 from app.domain.identity.access import AccessScope
 from app.domain.medications.controllers._shared import dose_key
 from app.domain.medications.labels import EFFECTS, effect_label
+from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.rules import DAY, dose_state, is_late, prn_next_allowed
 from app.domain.medications.schedule import day_bounds as med_day_bounds
 from app.domain.medications.schedule import doses_on
-from app.domain.medications.services import current_records, regimen_of
 from app.domain.medications.today import EFFECT_AFTER
 from app.domain.medications.views import medicine_view, record_view
 from app.domain.medications.views import show_time as medicine_time
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_day, show_moment
 from app.domain.patients.nav import patient_frame
+from app.domain.tasks.occurrences import occurrences_of
 from app.domain.tasks.recurrence import day_bounds as task_day_bounds
-from app.domain.tasks.services import occurrences_of
 from app.domain.tasks.views import people_in, sorted_rows
 from app.domain.today.visits import _STAMP
 from app.domain.vitals.display import set_view
