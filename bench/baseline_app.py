@@ -31,7 +31,9 @@ from litestar.params import Body
 from app.config import plain_url
 from app.db.models import Role
 from app.db.models.base import new_id
+from app.domain.care_notes.categories import category_choices
 from app.domain.care_notes.display import show_note
+from app.domain.care_notes.forms import NoteForm
 from app.domain.care_notes.repository import NoteRow
 from app.domain.care_notes.today import DEFAULT_LOOKBACK, HANDOVERS_MAX
 from app.domain.care_notes.today import RECENT as RECENT_NOTES
@@ -474,6 +476,8 @@ async def _notes_card(
         "since_last_visit": since is not None,
         "list_url": base,
         "new_url": f"{base}/new",
+        "blank_form": NoteForm().values(),
+        "categories": category_choices(),
     }
 
 
