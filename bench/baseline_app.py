@@ -31,25 +31,27 @@ from litestar.params import Body
 from app.config import plain_url
 from app.db.models import Role
 from app.db.models.base import new_id
+from app.domain.care_notes.categories import category_choices
 from app.domain.care_notes.display import show_note
+from app.domain.care_notes.forms import NoteForm
 from app.domain.care_notes.repository import NoteRow
 from app.domain.care_notes.today import DEFAULT_LOOKBACK, HANDOVERS_MAX
 from app.domain.care_notes.today import RECENT as RECENT_NOTES
 from app.domain.identity.access import AccessScope
 from app.domain.medications.controllers._shared import dose_key
 from app.domain.medications.labels import EFFECTS, effect_label
+from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.rules import DAY, dose_state, is_late, prn_next_allowed
 from app.domain.medications.schedule import day_bounds as med_day_bounds
 from app.domain.medications.schedule import doses_on
-from app.domain.medications.services import current_records, regimen_of
 from app.domain.medications.today import EFFECT_AFTER
 from app.domain.medications.views import medicine_view, record_view
 from app.domain.medications.views import show_time as medicine_time
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_day, show_moment
 from app.domain.patients.nav import patient_frame
+from app.domain.tasks.occurrences import occurrences_of
 from app.domain.tasks.recurrence import day_bounds as task_day_bounds
-from app.domain.tasks.services import occurrences_of
 from app.domain.tasks.views import people_in, sorted_rows
 from app.domain.today.visits import _STAMP
 from app.domain.vitals.display import set_view
@@ -474,6 +476,8 @@ async def _notes_card(
         "since_last_visit": since is not None,
         "list_url": base,
         "new_url": f"{base}/new",
+        "blank_form": NoteForm().values(),
+        "categories": category_choices(),
     }
 
 

@@ -6,21 +6,38 @@ No audit here: the Today page records one event for everything it shows.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.care_notes.categories import category_choices
 from app.domain.care_notes.display import show_note
 from app.domain.care_notes.forms import NoteForm
-from app.domain.care_notes.repository import NoteRepository, Window
+from app.domain.care_notes.repository import NoteRow
+from app.domain.care_notes.today_queries import recent_and_handovers
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment
+from app.lib.i18n import current_locale
 
 RECENT = 3
 HANDOVERS_MAX = 10  # more than this since one visit is a report, not a card
 DEFAULT_LOOKBACK = timedelta(hours=24)
+
+
+@lru_cache(maxsize=4096)
+def _shown(row: NoteRow, zone: ZoneInfo, locale: str) -> dict[str, Any]:
+    return show_note(row, zone)
+
+
+def _show(row: NoteRow, zone: ZoneInfo) -> dict[str, Any]:
+    """`show_note`, remembered: the card shows the same few notes to every visitor until
+    new ones are written, and Babel takes ~60 µs a date. A row is all of a note as read
+    (an edit or a renamed author is another row), and the key holds the zone and the
+    language, so a remembered note reads exactly as a fresh one."""
+    return dict(_shown(row, zone, current_locale()))
 
 
 async def today_section(
@@ -33,14 +50,14 @@ async def today_section(
     """Display-ready values for the card: `recent` (the last 3 notes), `handovers` (by
     others after `since`, the carer's previous visit; the last 24 hours when None), the
     moment they are counted from, and the notes' URLs."""
-    notes = NoteRepository(session=db, me=me)
     start = since if since is not None else now - DEFAULT_LOOKBACK
-    recent = await notes.page(patient.id, Window(), after=None, limit=RECENT)
-    handovers = await notes.handovers(patient.id, start, not_by=me.user_id, limit=HANDOVERS_MAX)
+    recent, handovers = await recent_and_handovers(
+        db, me, patient.id, start, recent=RECENT, handovers=HANDOVERS_MAX
+    )
     base = f"/patients/{patient.id}/notes"
     return {
-        "recent": [show_note(row, me.zone) for row in recent],
-        "handovers": [show_note(row, me.zone) for row in handovers],
+        "recent": [_show(row, me.zone) for row in recent],
+        "handovers": [_show(row, me.zone) for row in handovers],
         "since": show_moment(start, me.zone),
         "since_iso": start.isoformat(),
         "since_last_visit": since is not None,

@@ -21,6 +21,7 @@ from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations, visible_patient_ids
 from app.domain.medications.rules import DAY, dose_state, prn_next_allowed
 from app.domain.medications.schedule import day_bounds, doses_on
+from app.domain.medications.today_queries import live_with_records
 from app.domain.medications.views import show_time
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment
@@ -70,9 +71,10 @@ async def today_section(
     db: AsyncSession, me: AccessScope, patient: ChosenPatient, now: datetime
 ) -> dict[str, Any]:
     """What the Today card shows for one patient (see the module docstring)."""
-    medicines = list((await db.scalars(_live_medicines(me, [patient.id], now))).all())
     start, end = day_bounds(now.astimezone(me.zone).date(), me.zone)
-    rows = await _records(db, me, [patient.id], min(start, now - 2 * DAY), end)
+    medicines, rows = await live_with_records(
+        db, me, patient.id, now, min(start, now - 2 * DAY), end
+    )
     current = current_records(rows)
     recorded = {(r.medication_id, r.scheduled_for) for r in current.values() if r.scheduled_for}
     base = f"/patients/{patient.id}/medicines"

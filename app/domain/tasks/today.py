@@ -15,8 +15,9 @@ from app.db.models import Patient
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.repository import visible_to
-from app.domain.tasks.occurrences import day_occurrences, names_of
-from app.domain.tasks.views import people_in, sorted_rows
+from app.domain.tasks.occurrences import day_occurrences
+from app.domain.tasks.today_queries import day_of_patient
+from app.domain.tasks.views import sorted_rows
 
 
 async def today_section(
@@ -26,8 +27,7 @@ async def today_section(
     `rows` (overdue, then due now; later and recorded ones are counted, not listed),
     the counts, and the links."""
     day = now.astimezone(me.zone).date()
-    found = await day_occurrences(db, me, [patient.id], day)
-    names = await names_of(db, people_in(found))
+    found, names = await day_of_patient(db, me, patient.id, day)
     rows = sorted_rows(found, now, me, names)
     states = [row["state"] for row in rows]
     return {

@@ -18,7 +18,8 @@ from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment
 from app.domain.vitals.display import score_view, set_view
 from app.domain.vitals.news2 import Risk
-from app.domain.vitals.services import VitalsService, observations_visible_to
+from app.domain.vitals.services import observations_visible_to
+from app.domain.vitals.today_queries import latest_and_scored
 from app.lib.i18n import _
 
 # A set scoring 5 or more, or 3 in one parameter, asks for hourly observations (RCP).
@@ -46,15 +47,15 @@ async def today_section(
     db: AsyncSession, me: AccessScope, patient: ChosenPatient, now: datetime
 ) -> dict[str, Any]:
     """The latest set with its NEWS2, band and time, and whether a set is due."""
-    service = VitalsService(db, me)
-    latest = await service.latest(patient.id)
-    scored = latest if latest is not None and latest.news2 is not None else None
-    if latest is not None and scored is None:
-        scored = await service.latest(patient.id, scored=True)
+    latest, scored = await latest_and_scored(db, me, patient.id)
+    latest_view = set_view(latest, me.zone) if latest else None
+    score_is_latest = scored is not None and latest is not None and scored.id == latest.id
+    # Usually the latest set is the scored one: shown once, not formatted twice.
+    score_view = latest_view if score_is_latest else set_view(scored, me.zone) if scored else None
     return {
-        "latest": set_view(latest, me.zone) if latest else None,
-        "score": set_view(scored, me.zone) if scored else None,
-        "score_is_latest": scored is not None and latest is not None and scored.id == latest.id,
+        "latest": latest_view,
+        "score": score_view,
+        "score_is_latest": score_is_latest,
         "due": _due(latest, scored, now, me),
         "url": f"/patients/{patient.id}/vitals",
     }

@@ -166,3 +166,71 @@ async def test_views_close_together_are_one_visit(db_session: AsyncSession, keyr
         )
     )
     assert last_seen == later
+
+
+async def test_each_card_keeps_its_own_scope_behind_the_page_check(
+    db_session: AsyncSession, keyring
+) -> None:
+    """The cards' queries do not lean on chosen_patient: built for a carer without a
+    grant, each finds nothing of a patient whose record is full; with the grant (or as
+    an admin) each finds it."""
+    from app.domain.care_notes import demo as notes_demo
+    from app.domain.care_notes.today_queries import recent_and_handovers
+    from app.domain.medications import demo as medicines_demo
+    from app.domain.medications.today_queries import live_with_records
+    from app.domain.tasks import demo as tasks_demo
+    from app.domain.tasks.today_queries import day_of_patient
+    from app.domain.vitals import demo as vitals_demo
+    from app.domain.vitals.today_queries import latest_and_scored
+
+    tenant = await make_tenant(db_session)
+    admin = await make_person(db_session, tenant, Role.ADMIN)
+    carer = await make_person(db_session, tenant, Role.CARER)
+    writer = await make_person(db_session, tenant, Role.CARER)
+    patient = await make_patient(db_session, keyring, tenant)
+    now = datetime.now(UTC)
+    await bind_tenant(db_session, tenant.id, admin.id)
+    for demo in (notes_demo, medicines_demo, tasks_demo, vitals_demo):
+        await demo.seed_demo(db_session, tenant.id, [patient.id], [writer.id], now)
+
+    def scope(person, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
+        return AccessScope(
+            tenant_id=tenant.id,
+            user_id=person.id,
+            session_id=person.id,
+            role=role,
+            display_name="",
+            email="",
+            tenant_name="",
+            mfa_enabled=False,
+            mfa_verified=False,
+            require_mfa=False,
+            locale=None,
+        )
+
+    async def found(me: AccessScope) -> list[int]:
+        recent, handovers = await recent_and_handovers(
+            db_session, me, patient.id, now - timedelta(days=8), recent=3, handovers=10
+        )
+        medicines, records = await live_with_records(
+            db_session, me, patient.id, now, now - timedelta(days=2), now
+        )
+        occurrences, _names = await day_of_patient(
+            db_session, me, patient.id, now.astimezone(me.zone).date()
+        )
+        latest, scored = await latest_and_scored(db_session, me, patient.id)
+        return [
+            len(recent),
+            len(handovers),
+            len(medicines),
+            len(records),
+            len(occurrences),
+            int(latest is not None),
+            int(scored is not None),
+        ]
+
+    assert await found(scope(carer, Role.CARER)) == [0] * 7
+    shown_to_admin = await found(scope(admin, Role.ADMIN))
+    assert all(shown_to_admin)
+    await grant_access(db_session, tenant, patient, carer)
+    assert await found(scope(carer, Role.CARER)) == shown_to_admin
