@@ -49,7 +49,7 @@ def severity_view(severity: str) -> dict[str, str]:
 
 def state_label(state: str) -> str:
     labels = {
-        "open": _("Open"),
+        "open": _("New"),  # not yet acknowledged (and not the verb "open")
         "acknowledged": _("Acknowledged"),
         "resolved": _("Resolved"),
     }
@@ -60,7 +60,7 @@ def state_choices(admin: bool) -> list[dict[str, str]]:
     """The list's filter, in the order people look for them."""
     choices = [
         {"value": "unresolved", "label": _("Not resolved")},
-        {"value": "open", "label": _("Open")},
+        {"value": "open", "label": _("New")},
         {"value": "acknowledged", "label": _("Acknowledged")},
         {"value": "resolved", "label": _("Resolved")},
         {"value": "all", "label": _("All")},

@@ -5,25 +5,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.conftest import DatabaseUnderTest
 from tests.integration.live.conftest import (
     World,
     app_process,
-    commit_alert,
     open_stream,
     session_cookie,
 )
 
 
 async def raise_through(base_url: str, engine: AsyncEngine, world: World) -> None:
-    """Raise an alert "through process A". No route raises one by hand yet in this branch
-    (POST /patients/{id}/alerts/concern is on its way), so the alert is committed from
-    this test process: a third process, like a worker. When the route lands, this is
-    one line: a signed-in POST to f"{base_url}/patients/{world.patient.id}/alerts/concern".
-    """
-    await commit_alert(engine, world.tenant, world.patient)
+    """The carer raises a concern through process A's own route, as their phone would."""
+    cookies = await session_cookie(engine, world.tenant, world.carer)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        await client.get("/healthz")  # the CSRF cookie (Secure: sent back by hand over http)
+        token = client.cookies.get("tend_csrf")
+        assert token
+        jar = "; ".join(
+            f"{name}={value}" for name, value in {**cookies, "tend_csrf": token}.items()
+        )
+        response = await client.post(
+            f"/patients/{world.patient.id}/alerts/concern",
+            data={"text": "Breathing sounds wheezy since lunch.", "severity": "warning"},
+            headers={"x-csrftoken": token, "Cookie": jar},
+        )
+    assert response.status_code in (200, 303), response.text
 
 
 async def test_an_alert_raised_through_one_process_reaches_a_bell_on_another(
@@ -36,7 +45,8 @@ async def test_an_alert_raised_through_one_process_reaches_a_bell_on_another(
         app_process(test_database, tmp_path) as process_a,
         app_process(test_database, tmp_path) as process_b,
     ):
-        cookies = await session_cookie(app_engine, world.tenant, world.carer)
+        # The observer watches; the carer raises (their own concern is read by them already).
+        cookies = await session_cookie(app_engine, world.tenant, world.observer)
         async with open_stream(process_b, cookies) as on_b, open_stream(process_a, cookies) as on_a:
             assert (await on_b.bell())["count"] == 0
             assert (await on_a.bell())["count"] == 0
