@@ -34,18 +34,26 @@ async def served(settings: Settings) -> AsyncIterator[tuple[Litestar, str]]:
         yield app, base_url
 
 
-async def _activity(test_database: DatabaseUnderTest) -> list[dict]:
-    """The run's database connections as PostgreSQL sees them (read as the superuser)."""
+async def _activity(
+    test_database: DatabaseUnderTest, besides: frozenset[int] = frozenset()
+) -> list[dict]:
+    """The run's database connections as PostgreSQL sees them (read as the superuser),
+    leaving out `besides`: connections that were there before, such as another test
+    module's live server on the same database."""
     conn = await asyncpg.connect(test_database.admin_url)
     try:
         rows = await conn.fetch(
-            "SELECT application_name, state, query FROM pg_stat_activity"
+            "SELECT pid, application_name, state, query FROM pg_stat_activity"
             " WHERE datname = $1 AND pid <> pg_backend_pid()",
             test_database.name,
         )
     finally:
         await conn.close()
-    return [dict(row) for row in rows]
+    return [dict(row) for row in rows if row["pid"] not in besides]
+
+
+async def _present(test_database: DatabaseUnderTest) -> frozenset[int]:
+    return frozenset(a["pid"] for a in await _activity(test_database))
 
 
 async def test_the_count_comes_at_once_and_again_after_a_commit(
@@ -93,6 +101,7 @@ async def test_streaming_clients_hold_no_database_connection(
     app, base_url = served
     engine = app.state.db_config.get_engine()
     cookies = await session_cookie(app_engine, world.tenant, world.carer)
+    besides = await _present(test_database)
     async with AsyncExitStack() as stack:
         streams = [
             await stack.enter_async_context(open_stream(base_url, cookies)) for _ in range(8)
@@ -105,7 +114,7 @@ async def test_streaming_clients_hold_no_database_connection(
 
         # Eight open streams, and not one connection checked out of the app's pool...
         assert engine.pool.checkedout() == 0
-        activity = await _activity(test_database)
+        activity = await _activity(test_database, besides)
         # ...none left in a transaction, and one listening connection for them all.
         assert [a for a in activity if a["state"] != "idle"] == []
         assert [a["application_name"] for a in activity].count("tend-listen") == 1
@@ -121,6 +130,7 @@ async def test_leaving_unsubscribes_and_shutting_down_closes_the_listener(
     app = create_app(settings)
     channels = app.plugins.get("ChannelsPlugin")
     channel = tenant_channel(world.tenant.id)
+    before = await _present(test_database)
     async with serving(app) as base_url:
         cookies = await session_cookie(app_engine, world.tenant, world.carer)
         async with open_stream(base_url, cookies) as events:
@@ -132,7 +142,7 @@ async def test_leaving_unsubscribes_and_shutting_down_closes_the_listener(
             await asyncio.sleep(0.05)
         assert channel not in channels._backend._subscribed_channels
         assert not channels._channels.get(channel)
-    activity = await _activity(test_database)
+    activity = await _activity(test_database, before)
     assert [a for a in activity if a["application_name"] == "tend-listen"] == []
 
 
