@@ -248,9 +248,13 @@ class BellHub:
                 room.runner = asyncio.create_task(self._run(room))
                 self._rooms[me.tenant_id] = room
             room.bells.add(bell)
-        ticket = next(self._tickets)
-        counted = await self._recount(me.tenant_id, [me])
-        bell.post(ticket, _count_for(me, counted), self._render)
+        try:
+            ticket = next(self._tickets)
+            counted = await self._recount(me.tenant_id, [me])
+            bell.post(ticket, _count_for(me, counted), self._render)
+        except BaseException:
+            await self.leave(bell)  # the database is away: no bell, no subscription left
+            raise
         return bell
 
     async def leave(self, bell: Bell) -> None:
