@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -22,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings, async_url, get_settings
 from app.db.migrate import head_revision
 from app.domain.alerts.controllers import ROUTES as ALERT_ROUTES
-from app.domain.alerts.live import RECOUNTS_AT_ONCE, channels_plugin
+from app.domain.alerts.controllers._bell import start_bell_hub, stop_bell_hub
+from app.domain.alerts.live import channels_plugin
 from app.domain.alerts.page_count import count_for_page
 from app.domain.audit.controllers import ROUTES as AUDIT_ROUTES
 from app.domain.billing.controllers import ROUTES as BILLING_ROUTES
@@ -104,8 +104,6 @@ def create_app(
         "keyring": Keyring(master_keys(settings)),
         "mfa_key": mfa_key(settings),
         "db_config": db_config,
-        # Bells recounting at once (per process), so open pages cannot take the pool.
-        "bell_recounts": asyncio.Semaphore(RECOUNTS_AT_ONCE),
     }
     return Litestar(
         route_handlers=[
@@ -153,6 +151,8 @@ def create_app(
             exclude=["^/static/", "^/alerts/stream$"],
         ),
         before_request=before_request,
+        on_startup=[start_bell_hub],
+        on_shutdown=[stop_bell_hub],
         before_send=[add_security_headers],
         exception_handlers={ModuleNotInPlan: upgrade_response, **EXCEPTION_HANDLERS},  # type: ignore[dict-item]
         state=State(state),

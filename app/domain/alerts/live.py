@@ -5,9 +5,8 @@ channel. Each web process holds one listening connection (Litestar Channels' asy
 backend), subscribed to the channels of the care accounts it has bells open for, so a
 change made by any process (web, worker, CLI) reaches every person's open page.
 
-A bell's stream holds no database connection between events: each recount borrows one
-from the pool for one short transaction, and at most `RECOUNTS_AT_ONCE` of them run at
-once per process, so hundreds of open pages cannot crowd out page requests.
+The process's bells are counted by its hub (`hub.py`): one subscription and one recount
+transaction per care account per change, however many pages are open.
 """
 
 from __future__ import annotations
@@ -25,18 +24,13 @@ from typing import Any
 import asyncpg
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import plain_url
-from app.db.tenancy import bind_tenant
-from app.domain.alerts.unread import unread_count
 from app.domain.identity.access import AccessScope
 
 log = logging.getLogger("tend.alerts.live")
 
 CHANNEL_PREFIX = "tend_alerts_"
-RECOUNTS_AT_ONCE = 4
 _RECONNECT_DELAYS = (0.5, 1, 2, 5, 10, 30)
 
 
@@ -146,42 +140,9 @@ def channels_plugin(database_url: str) -> ChannelsPlugin:
     return ChannelsPlugin(
         backend=ListenerBackend(connect),
         arbitrary_channels_allowed=True,
-        # Any one event means "count again": when a slow stream falls behind, older
-        # events can go.
-        subscriber_max_backlog=16,
+        # One subscriber per care account per process (the hub's), read at once. A read
+        # receipt's event names whose count to redo, so events should not be dropped; the
+        # bound only keeps a stuck reader from growing without end.
+        subscriber_max_backlog=4096,
         subscriber_backlog_strategy="dropleft",
     )
-
-
-# The session, checked as the guard checks it but without sliding its idle timeout (an
-# open page must not keep a session alive forever); and the role, which may have changed.
-_SESSION_ROLE = text(
-    """
-    SELECT m.role::text
-      FROM sessions s
-      JOIN memberships m ON m.tenant_id = s.tenant_id AND m.user_id = s.user_id
-      JOIN users u ON u.id = s.user_id
-      JOIN tenant_settings ts ON ts.tenant_id = s.tenant_id
-     WHERE s.tenant_id = :tenant_id AND s.id = :session_id AND s.user_id = :user_id
-       AND s.revoked_at IS NULL
-       AND s.expires_at > now()
-       AND s.last_seen_at > now() - make_interval(mins => ts.idle_timeout_minutes)
-       AND s.created_at >= u.sessions_not_before
-       AND m.status = 'active'
-    """
-)
-
-
-async def current_count(session_maker: Callable[[], AsyncSession], me: AccessScope) -> int | None:
-    """`me`'s unread count in one short transaction of its own; None when `me`'s session
-    is over or their role changed (the stream then ends, and the page signs in again)."""
-    async with session_maker() as db:
-        await bind_tenant(db, me.tenant_id, me.user_id)
-        async with db.begin():
-            role = await db.scalar(
-                _SESSION_ROLE,
-                {"tenant_id": me.tenant_id, "session_id": me.session_id, "user_id": me.user_id},
-            )
-            if role != str(me.role):
-                return None
-            return await unread_count(db, me)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import AsyncIterator
-from contextlib import suppress
+from functools import partial
 from typing import ClassVar
 
 import anyio
-from litestar import Controller, Request, get
-from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.di import NamedDependency, Provide
+from litestar import Controller, Litestar, Request, get
+from litestar.channels import ChannelsPlugin
+from litestar.di import Provide
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
+from litestar.template import TemplateEngineProtocol
 
-from app.domain.alerts.live import Change, current_count, tenant_channel
+from app.domain.alerts.hub import SIGNED_OUT, BellHub
 from app.domain.alerts.unread import unread_count
 from app.domain.identity.access import AccessScope
 from app.domain.identity.deps import Me, provide_me
@@ -25,10 +25,6 @@ from app.lib import i18n
 BELL = "components/_bell.html"
 KEEP_ALIVE_SECONDS = 20.0
 """A comment this often keeps proxies from closing an idle stream."""
-CHECK_SECONDS = 60.0
-"""The session is checked (and the count recounted) at least this often, and on each event."""
-COALESCE_SECONDS = 0.25
-"""Changes arriving together (a job raising alerts for many patients) make one recount."""
 RETRY_MS = 5000
 
 
@@ -45,9 +41,7 @@ class BellController(Controller):
         return Template(BELL, context={"unread": count})
 
     @get("/stream", name="alerts:stream")
-    async def stream(
-        self, request: Request, me: Me, channels: NamedDependency[ChannelsPlugin]
-    ) -> ServerSentEvent:
+    async def stream(self, request: Request, me: Me) -> ServerSentEvent:
         """`me`'s bell as Server-Sent Events: at once, then after every change to an alert of
         their care account, until they leave or their session ends.
 
@@ -60,70 +54,63 @@ class BellController(Controller):
         await own.commit()
         await own.close()
         live = "text/event-stream" in request.headers.get("accept", "")
-        events = _bell_events(request, me, channels, i18n.current_locale(), live=live)
+        events = _bell_events(request, me, i18n.current_locale(), live=live)
         return ServerSentEvent(events, headers={"Cache-Control": "no-store"})
 
 
-def render_bell(request: Request, count: int, locale: str) -> ServerSentEventMessage:
+def bell_data(engine: TemplateEngineProtocol, count: int, locale: str) -> str:
+    """A `bell` event's data: the count, and the bell rendered in `locale`."""
     i18n.activate(locale)
-    html = request.app.template_engine.get_template(BELL).render(unread=count)
-    data = json.dumps({"count": count, "html": html}, ensure_ascii=False)
+    html = engine.get_template(BELL).render(unread=count)
+    return json.dumps({"count": count, "html": html}, ensure_ascii=False)
+
+
+def start_bell_hub(app: Litestar) -> None:
+    """On start-up: the process's bell hub (`app.state.bell_hub`)."""
+    app.state.bell_hub = BellHub(
+        channels=app.plugins.get(ChannelsPlugin),
+        session_maker=app.state.db_config.create_session_maker(),
+        render=partial(bell_data, app.template_engine),
+    )
+
+
+async def stop_bell_hub(app: Litestar) -> None:
+    hub: BellHub | None = app.state.get("bell_hub")
+    if hub is not None:
+        await hub.close()
+
+
+def _message(data: str) -> ServerSentEventMessage:
     return ServerSentEventMessage(event="bell", data=data, retry=RETRY_MS)
 
 
 async def _bell_events(
-    request: Request, me: AccessScope, channels: ChannelsPlugin, locale: str, *, live: bool
+    request: Request, me: AccessScope, locale: str, *, live: bool
 ) -> AsyncIterator[ServerSentEventMessage]:
-    session_maker = request.app.state.db_config.create_session_maker()
-    slots: asyncio.Semaphore = request.app.state.bell_recounts
-
-    async def recount() -> int | None:
-        # Shielded: a client leaving mid-count must not leave a connection half-returned.
-        with anyio.CancelScope(shield=True):
-            async with slots:
-                return await current_count(session_maker, me)
+    hub: BellHub = request.app.state.bell_hub
 
     if not live:
-        count = await recount()
+        # Shielded: a client leaving mid-count must not leave a connection half-returned.
+        with anyio.CancelScope(shield=True):
+            count = await hub.count(me)
         if count is not None:
-            yield render_bell(request, count, locale)
+            yield _message(hub.render(count, locale))
         return
 
-    channel = tenant_channel(me.tenant_id)
-    changed = asyncio.Event()
     # Subscribed before the first count, so no change slips in between.
-    subscriber = await channels.subscribe(channel)
-    watcher = asyncio.create_task(_watch(subscriber, me, changed))
+    with anyio.CancelScope(shield=True):
+        bell = await hub.join(me, locale)
     try:
-        last: int | None = None
         while True:
-            count = await recount()
-            if count is None:
+            try:
+                event = await asyncio.wait_for(bell.next(), KEEP_ALIVE_SECONDS)
+            except TimeoutError:
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+                continue
+            if event is SIGNED_OUT:
                 yield ServerSentEventMessage(event="signed-out", data="")
                 return
-            if count != last:
-                yield render_bell(request, count, locale)
-                last = count
-            checked = time.monotonic()
-            while True:
-                try:
-                    await asyncio.wait_for(changed.wait(), KEEP_ALIVE_SECONDS)
-                except TimeoutError:
-                    if time.monotonic() - checked >= CHECK_SECONDS:
-                        break
-                    yield ServerSentEventMessage(comment="keep-alive", data=None)
-                    continue
-                await asyncio.sleep(COALESCE_SECONDS)
-                changed.clear()
-                break
+            yield _message(str(event))
     finally:
         with anyio.CancelScope(shield=True):
-            await channels.unsubscribe(subscriber, channel)  # ends the watcher's iteration
-            with suppress(asyncio.CancelledError):
-                await watcher
-
-
-async def _watch(subscriber: Subscriber, me: AccessScope, changed: asyncio.Event) -> None:
-    async for payload in subscriber.iter_events():
-        if Change.parse(payload).concerns(me):
-            changed.set()
+            await hub.leave(bell)
