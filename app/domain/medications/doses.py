@@ -9,14 +9,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.models import Patient
 from app.db.models.base import new_id
 from app.db.models.medications import Medication, MedicationAdministration
 from app.domain.alerts.rules import raise_for_dose
+from app.domain.identity.access import AccessScope
+from app.domain.keys.keyring import Keyring
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations
@@ -24,13 +29,87 @@ from app.domain.medications.rules import DAY, is_late, prn_next_allowed
 from app.domain.medications.schedule import is_scheduled
 from app.domain.medications.scoped import ScopedService
 from app.domain.medications.witness import check_witness
-from app.domain.patients.chosen import ChosenPatient
+from app.domain.patients.chosen import NAME_COLUMNS, ChosenPatient
+from app.domain.patients.codec import open_identity
 from app.domain.patients.dates import show_moment
+from app.domain.patients.repository import visible_to
+from app.domain.today.bound import per_kind, scope_params
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
 HALF_DAY = timedelta(hours=12)
 EARLY_LIMIT_FACTOR = 1  # a scheduled dose may be recorded from one window before its time
+
+
+def _patient_and_medicine(me: AccessScope) -> Select[Any]:
+    """The patient if visible to `me` (what a name and the archive flag need) with one of
+    their medicines, the medicine's row locked: doses of one medicine take turns from here
+    to COMMIT, so the PRN interval and maximum are checked against what is committed."""
+    visible = visible_to(me)
+    return (
+        select(
+            Medication,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.preferred_name,
+            Patient.archived_at,
+        )
+        .select_from(Patient)
+        .join(
+            Medication,
+            (Medication.tenant_id == Patient.tenant_id) & (Medication.patient_id == Patient.id),
+        )
+        .where(
+            visible.whereclause,  # type: ignore[arg-type]
+            Patient.id == bindparam("patient_id"),
+            Medication.id == bindparam("medication_id"),
+        )
+        .with_for_update(of=Medication)
+    )
+
+
+# Built once per kind of person (aliases and the grant check cost more than the trip).
+_PATIENT_AND_MEDICINE = per_kind(_patient_and_medicine)
+
+# One outcome per scheduled dose: a dose recorded already inserts nothing (no savepoint,
+# no separate check; the unique index decides, under the medicine's row lock).
+_INSERT_DOSE = (
+    insert(MedicationAdministration)
+    .on_conflict_do_nothing(
+        index_elements=["tenant_id", "medication_id", "scheduled_for"],
+        index_where=text("corrects_id IS NULL AND scheduled_for IS NOT NULL"),
+    )
+    .returning(MedicationAdministration.id)
+)
+
+
+async def patient_and_locked_medicine(
+    db: AsyncSession,
+    keyring: Keyring,
+    me: AccessScope,
+    patient_id: uuid.UUID,
+    medication_id: uuid.UUID,
+) -> tuple[ChosenPatient, Medication] | None:
+    """The patient and their medicine, both visible to `me`, in one round trip, the
+    medicine's row locked to COMMIT; None when either is missing (the caller tells which)."""
+    result = await db.execute(
+        _PATIENT_AND_MEDICINE[me.is_admin],
+        scope_params(me, patient_id=patient_id, medication_id=medication_id),
+    )
+    row = result.one_or_none()
+    if row is None:
+        return None
+    medicine: Medication = row[0]
+    sealed = SimpleNamespace(
+        tenant_id=medicine.tenant_id,
+        id=patient_id,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        preferred_name=row.preferred_name,
+    )
+    identity = await open_identity(db, keyring, cast(Patient, sealed), NAME_COLUMNS)
+    patient = ChosenPatient(patient_id, identity.display_name, row.archived_at is not None)
+    return patient, medicine
 
 
 class DoseRefused(Exception):
@@ -55,10 +134,17 @@ class DoseService(ScopedService):
     """A patient's dose records as `me` may see and record them."""
 
     async def record_dose(
-        self, patient: ChosenPatient, medicine: Medication, form: DoseForm, now: datetime
+        self,
+        patient: ChosenPatient,
+        medicine: Medication,
+        form: DoseForm,
+        now: datetime,
+        *,
+        locked: bool = False,
     ) -> Recorded:
         """Record one dose's outcome (or correct one). Raises `DoseRefused` with the
-        errors to show when a rule refuses it."""
+        errors to show when a rule refuses it. `locked`: the medicine's row is locked
+        already (`patient_and_locked_medicine`)."""
         stopped = medicine.stopped_at is not None and medicine.stopped_at <= now
         if stopped and medicine.prn and not form.corrects.strip():
             raise DoseRefused({"form": _("This medicine was stopped: no more doses can be given.")})
@@ -95,16 +181,11 @@ class DoseService(ScopedService):
             if check.errors:
                 raise DoseRefused(check.errors)
             witness_id = check.witness_id
-        # Locked from here to commit: PRN checks see every dose committed before.
-        await self.repository.find(patient.id, medicine.id, lock=True)
+        if not locked:
+            # Locked from here to commit: PRN checks see every dose committed before.
+            await self.repository.find(patient.id, medicine.id, lock=True)
         if medicine.prn and form.outcome == "given" and not correcting:
             await self._check_prn(medicine, given_at, form.override_reason.strip())
-        if (
-            not correcting
-            and scheduled is not None
-            and await self._original_for(medicine, scheduled)
-        ):
-            raise DoseRefused({"form": _("This dose has already been recorded.")}, status=409)
         row = MedicationAdministration(
             id=new_id(),
             tenant_id=self.me.tenant_id,
@@ -126,17 +207,12 @@ class DoseService(ScopedService):
             corrects_id=original.id if original else None,
             recorded_by=self.me.user_id,
             recorded_at=datetime.now(UTC),
+            effect=None,
+            effect_note="",
         )
-        try:
-            async with self.db.begin_nested():
-                self.db.add(row)
-                await self.db.flush()
-        except IntegrityError as exc:
-            if "uq_medication_administrations_dose" not in str(exc.orig):
-                raise
-            raise DoseRefused(
-                {"form": _("This dose has already been recorded.")}, status=409
-            ) from exc
+        inserted = await self.db.execute(_INSERT_DOSE, _insert_values(row))
+        if inserted.first() is None:
+            raise DoseRefused({"form": _("This dose has already been recorded.")}, status=409)
         action = "dose.correct" if original else "dose.record"
         detail: dict[str, Any] = {
             "medication_id": str(medicine.id),
@@ -234,17 +310,6 @@ class DoseService(ScopedService):
             return await self._original(medicine, row.corrects_id)
         return row
 
-    async def _original_for(
-        self, medicine: Medication, scheduled: datetime
-    ) -> MedicationAdministration | None:
-        return await self.db.scalar(
-            administrations(self.me).where(
-                MedicationAdministration.medication_id == medicine.id,
-                MedicationAdministration.scheduled_for == scheduled,
-                MedicationAdministration.corrects_id.is_(None),
-            )
-        )
-
     async def dose_record(
         self, patient: ChosenPatient, record_id: uuid.UUID
     ) -> tuple[MedicationAdministration, Medication] | None:
@@ -283,3 +348,27 @@ class DoseService(ScopedService):
             return False
         await self._audit("dose.effect", "dose", row.id, patient.id, effect=form.effect)
         return True
+
+
+_INSERTED_COLUMNS = (
+    "id",
+    "tenant_id",
+    "patient_id",
+    "medication_id",
+    "scheduled_for",
+    "dose_at",
+    "given_at",
+    "outcome",
+    "note",
+    "late",
+    "prn_reason",
+    "override_reason",
+    "witness_id",
+    "corrects_id",
+    "recorded_by",
+    "recorded_at",
+)
+
+
+def _insert_values(row: MedicationAdministration) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in _INSERTED_COLUMNS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -22,7 +23,12 @@ class ScopedService:
         self.db = db
         self.me = me
         self.connection = connection
-        self.repository = MedicationRepository(session=db, me=me)
+
+    @cached_property
+    def repository(self) -> MedicationRepository:
+        # Built when first used: its scoped statement costs a few hundred µs to build,
+        # and recording a dose does not need it.
+        return MedicationRepository(session=self.db, me=self.me)
 
     async def _audit(
         self, action: str, object_type: str, object_id: Any, patient_id: uuid.UUID, **detail: Any

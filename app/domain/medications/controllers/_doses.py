@@ -25,7 +25,7 @@ from app.domain.medications.controllers._shared import (
     patient_and_service,
     require_active,
 )
-from app.domain.medications.doses import DoseRefused, DoseService
+from app.domain.medications.doses import DoseRefused, DoseService, patient_and_locked_medicine
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.labels import (
     EFFECTS,
@@ -35,7 +35,8 @@ from app.domain.medications.labels import (
     outcome_label,
 )
 from app.domain.medications.views import medicine_view, record_view, show_time
-from app.domain.patients.chosen import ChosenPatient
+from app.domain.patients.chosen import ChosenPatient, chosen_patient
+from app.domain.patients.services import parse_id
 from app.lib.forms import FieldErrors
 from app.lib.htmx import render, toast, wants_partial
 from app.lib.i18n import _
@@ -128,17 +129,26 @@ class DoseController(Controller):
     ) -> Template | Redirect:
         """Record the dose's outcome; the row answers in place of the form (htmx), or the
         chart (a plain form). A refusal comes back with the reason beside the field."""
-        patient, service = await patient_and_service(
-            request, db_session, me, patient_id, DoseService
-        )
-        require_active(patient)
         wanted = data.medicine_id()
-        medicine = await service.find(patient, wanted) if wanted else None
+        keyring = request.app.state.keyring
+        found = (
+            await patient_and_locked_medicine(db_session, keyring, me, parse_id(patient_id), wanted)
+            if wanted
+            else None
+        )
+        if found is None:  # which is missing: the patient (404) or the medicine (422)
+            patient, medicine = await chosen_patient(db_session, keyring, me, patient_id), None
+        else:
+            patient, medicine = found
+        require_active(patient)
         if medicine is None:
             missing = {"form": _("This dose could not be found. Open it again from the chart.")}
             return _refused(request, me, patient, None, data, missing, 422)
+        service = DoseService(db_session, me, request)
         try:
-            done = await service.record_dose(patient, medicine, data, datetime.now(UTC))
+            done = await service.record_dose(
+                patient, medicine, data, datetime.now(UTC), locked=True
+            )
         except DoseRefused as refused:
             return _refused(request, me, patient, medicine, data, refused.errors, refused.status)
         message = _("Dose record corrected.") if done.corrected else _("Dose recorded")
