@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pyotp
@@ -26,6 +27,7 @@ from app.db.models import (
 )
 from app.db.models.base import new_id
 from app.db.tenancy import bind_tenant
+from app.domain.identity.access import AccessScope
 from app.domain.identity.mfa import seal_secret
 from app.domain.keys.keyring import Keyring
 from app.domain.patients.codec import PatientIdentity
@@ -203,3 +205,24 @@ async def stored_mfa_secret(session: AsyncSession, user_id: uuid.UUID) -> bytes 
         await session.execute(
             text("SELECT set_config('app.user_id', :p, true)"), {"p": previous or ""}
         )
+
+
+def scope_for(
+    tenant_id: uuid.UUID, user_id: uuid.UUID, role: Role | str = Role.CARER, **fields: Any
+) -> AccessScope:
+    """A signed-in person's scope, for tests that call services and queries directly;
+    `fields` overrides the rest (time_zone, plan, display_name…)."""
+    values: dict[str, Any] = {
+        "tenant_id": tenant_id,
+        "user_id": user_id,
+        "session_id": user_id,
+        "role": Role(role),
+        "display_name": "",
+        "email": "",
+        "tenant_name": "",
+        "mfa_enabled": False,
+        "mfa_verified": True,
+        "require_mfa": False,
+        "locale": None,
+    }
+    return AccessScope(**{**values, **fields})

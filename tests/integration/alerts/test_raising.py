@@ -13,24 +13,7 @@ from app.db.tenancy import bind_tenant
 from app.domain.alerts.kinds import Kind
 from app.domain.alerts.raising import raise_alert
 from app.domain.alerts.unread import unread_count
-from app.domain.identity.access import AccessScope
-from tests.factories import grant_access, make_patient, make_person, make_tenant
-
-
-def scope_of(tenant, user, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
-    return AccessScope(
-        tenant_id=tenant.id,
-        user_id=user.id,
-        session_id=user.id,
-        role=role,
-        display_name="",
-        email="",
-        tenant_name="",
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale=None,
-    )
+from tests.factories import grant_access, make_patient, make_person, make_tenant, scope_for
 
 
 async def _alerts(db: AsyncSession, tenant_id) -> list[Alert]:  # type: ignore[no-untyped-def]
@@ -101,7 +84,7 @@ async def test_the_bell_counts_unread_alerts_of_visible_patients(
     await grant_access(db_session, tenant, mine, carer)
     for patient in (mine, mine, other):
         await raise_alert(db_session, tenant_id=tenant.id, patient_id=patient.id, kind=Kind.CONCERN)
-    me = scope_of(tenant, carer, Role.CARER)
+    me = scope_for(tenant.id, carer.id, Role.CARER)
 
     assert await unread_count(db_session, me) == 2
     first = (await _alerts(db_session, tenant.id))[0]

@@ -18,26 +18,14 @@ from app.domain.identity.access import AccessScope
 from app.domain.keys.keyring import Keyring
 from app.domain.patients.chosen import chosen_patient
 from app.lib.templates import make_environment
-from tests.factories import make_patient, make_person
+from tests.factories import make_patient, make_person, scope_for
 from tests.integration.patients.conftest import Team
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
 
 def scope(team: Team, user_id, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
-    return AccessScope(
-        tenant_id=team.tenant.id,
-        user_id=user_id,
-        session_id=new_id(),
-        role=role,
-        display_name="",
-        email="",
-        tenant_name="Riverside Care",
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale=None,
-    )
+    return scope_for(team.tenant.id, user_id, role, session_id=new_id())
 
 
 async def _note(

@@ -25,7 +25,7 @@ from app.domain.alerts.kinds import Kind
 from app.domain.alerts.raising import raise_alert
 from app.domain.alerts.unread import unread_count
 from app.domain.identity.access import AccessScope
-from tests.factories import grant_access, make_patient, make_person, make_tenant
+from tests.factories import grant_access, make_patient, make_person, make_tenant, scope_for
 from tests.integration.live.conftest import (
     EventStream,
     World,
@@ -38,19 +38,10 @@ from tests.integration.live.conftest import (
 
 
 def scope(tenant_id, user: User, role: Role, session_id) -> AccessScope:  # type: ignore[no-untyped-def]
-    return AccessScope(
-        tenant_id=tenant_id,
-        user_id=user.id,
-        session_id=session_id,
-        role=role,
-        display_name=user.display_name,
+    return scope_for(
+        tenant_id, user.id, role, session_id=session_id, display_name=user.display_name,
         email=user.email,
-        tenant_name="",
-        mfa_enabled=False,
-        mfa_verified=True,
-        require_mfa=False,
-        locale=None,
-    )
+    )  # fmt: skip
 
 
 async def open_session_row(db: AsyncSession, tenant_id, user: User, **extra: Any):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from app.domain.identity.access import AccessScope
 from app.domain.medications.demo import seed_demo
 from app.domain.medications.today import due_counts, today_section
 from app.domain.patients.chosen import ChosenPatient
-from tests.factories import make_patient, sign_in
+from tests.factories import make_patient, scope_for, sign_in
 
 from .conftest import ZONE, Ward, add_medicine, post
 
@@ -25,21 +25,10 @@ LONDON = ZoneInfo(ZONE)
 
 
 def _scope(ward: Ward, role: Role = Role.CARER, window: int = 60) -> AccessScope:
-    return AccessScope(
-        tenant_id=ward.tenant.id,
-        user_id=ward.carer.id,
-        session_id=ward.carer.id,
-        role=role,
-        display_name="Cara Carer",
-        email=ward.carer.email,
-        tenant_name="Riverside Care",
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale="en",
-        time_zone=ZONE,
-        dose_window_minutes=window,
-    )
+    return scope_for(
+        ward.tenant.id, ward.carer.id, role, display_name="Cara Carer", locale="en",
+        time_zone=ZONE, dose_window_minutes=window,
+    )  # fmt: skip
 
 
 def _local(hour: int, minute: int = 0) -> datetime:

@@ -18,7 +18,7 @@ from app.domain.tasks.demo import seed_demo
 from app.domain.tasks.occurrences import DUE_GRACE, occurrences_of
 from app.domain.tasks.today import due_counts, today_section
 from app.lib.templates import make_environment
-from tests.factories import make_patient, make_person, sign_in
+from tests.factories import make_patient, make_person, scope_for, sign_in
 from tests.integration.tasks.conftest import ZONE, Team, add_task, post
 
 # Wednesday 10 June 2026 in London (UTC+1): 08:00 there is 07:00 UTC.
@@ -27,20 +27,7 @@ CREATED = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def scope(team: Team, user, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
-    return AccessScope(
-        tenant_id=team.tenant.id,
-        user_id=user.id,
-        session_id=user.id,
-        role=role,
-        display_name=user.display_name,
-        email=user.email,
-        tenant_name=team.tenant.name,
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale=None,
-        time_zone=ZONE,
-    )
+    return scope_for(team.tenant.id, user.id, role, display_name=user.display_name, time_zone=ZONE)
 
 
 def chosen(team: Team) -> ChosenPatient:

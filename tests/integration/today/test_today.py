@@ -14,7 +14,7 @@ from app.db.models import PatientVisit, Role, TenantSettings
 from app.db.tenancy import bind_tenant
 from app.domain.identity.access import AccessScope
 from app.domain.today.visits import stamp_visit
-from tests.factories import grant_access, make_patient, make_person, make_tenant, sign_in
+from tests.factories import grant_access, make_patient, make_person, make_tenant, scope_for, sign_in
 from tests.integration.patients.conftest import audit_count
 
 
@@ -132,19 +132,7 @@ async def test_views_close_together_are_one_visit(db_session: AsyncSession, keyr
     tenant = await make_tenant(db_session)
     carer = await make_person(db_session, tenant, Role.CARER)
     patient = await make_patient(db_session, keyring, tenant)
-    me = AccessScope(
-        tenant_id=tenant.id,
-        user_id=carer.id,
-        session_id=carer.id,
-        role=Role.CARER,
-        display_name="",
-        email="",
-        tenant_name="",
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale=None,
-    )
+    me = scope_for(tenant.id, carer.id, Role.CARER)
     start = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
     first = await stamp_visit(db_session, me, patient.id, start)
@@ -194,19 +182,7 @@ async def test_each_card_keeps_its_own_scope_behind_the_page_check(
         await demo.seed_demo(db_session, tenant.id, [patient.id], [writer.id], now)
 
     def scope(person, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
-        return AccessScope(
-            tenant_id=tenant.id,
-            user_id=person.id,
-            session_id=person.id,
-            role=role,
-            display_name="",
-            email="",
-            tenant_name="",
-            mfa_enabled=False,
-            mfa_verified=False,
-            require_mfa=False,
-            locale=None,
-        )
+        return scope_for(tenant.id, person.id, role)
 
     async def found(me: AccessScope) -> list[int]:
         recent, handovers = await recent_and_handovers(

@@ -20,24 +20,12 @@ from app.domain.vitals.forms import Measured
 from app.domain.vitals.news2 import Consciousness
 from app.domain.vitals.services import observation_row
 from app.domain.vitals.today import latest_scores, today_section
-from tests.factories import make_patient, sign_in
+from tests.factories import make_patient, scope_for, sign_in
 from tests.integration.vitals.conftest import NORMAL, Ward, post
 
 
 def _scope(ward: Ward, user_id, role: Role) -> AccessScope:  # type: ignore[no-untyped-def]
-    return AccessScope(
-        tenant_id=ward.tenant.id,
-        user_id=user_id,
-        session_id=user_id,
-        role=role,
-        display_name="",
-        email="",
-        tenant_name="",
-        mfa_enabled=False,
-        mfa_verified=False,
-        require_mfa=False,
-        locale=None,
-    )
+    return scope_for(ward.tenant.id, user_id, role)
 
 
 def _measured(taken_at: datetime, **values: object) -> Measured:
