@@ -17,10 +17,10 @@ from sqlalchemy import ColumnElement, Select, Uuid, exists, literal, select, tup
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased
 
-from app.db.models import Patient, User
+from app.db.models import User
 from app.db.models.alerts import Alert, AlertRead
 from app.domain.identity.access import AccessScope
-from app.domain.patients.repository import visible_to
+from app.domain.patients.repository import visible_patient_ids
 
 # The list's filters: which states each shows. "escalated" is the admins' view of
 # urgent alerts nobody acknowledged in time.
@@ -48,7 +48,7 @@ class AlertRow:
 
 def visible_alerts(me: AccessScope) -> Select[tuple[Alert]]:
     """Alerts about the patients `me` may see, in `me`'s care account."""
-    patients = visible_to(me).with_only_columns(Patient.id)
+    patients = visible_patient_ids(me)
     return select(Alert).where(Alert.tenant_id == me.tenant_id, Alert.patient_id.in_(patients))
 
 

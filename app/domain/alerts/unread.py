@@ -5,15 +5,14 @@ from __future__ import annotations
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import Patient
 from app.db.models.alerts import Alert, AlertRead
 from app.domain.identity.access import AccessScope
-from app.domain.patients.repository import visible_to
+from app.domain.patients.repository import visible_patient_ids
 
 
 def unread_statement(me: AccessScope):  # type: ignore[no-untyped-def]
     """Unresolved alerts of visible patients with no read receipt from `me`."""
-    visible = visible_to(me).with_only_columns(Patient.id)
+    visible = visible_patient_ids(me)
     read = exists().where(
         AlertRead.tenant_id == Alert.tenant_id,
         AlertRead.alert_id == Alert.id,

@@ -17,10 +17,10 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import ColumnElement, Select, exists, select, tuple_
 from sqlalchemy.orm import aliased
 
-from app.db.models import Patient, User
+from app.db.models import User
 from app.db.models.care_notes import CareNote, CareNotePhoto, CareNoteVersion
 from app.domain.identity.access import AccessScope
-from app.domain.patients.repository import visible_to
+from app.domain.patients.repository import visible_patient_ids
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Window:
 
 def visible_notes(me: AccessScope) -> Select[tuple[CareNote]]:
     """Notes of the patients `me` may see, in `me`'s care account."""
-    patients = visible_to(me).with_only_columns(Patient.id)
+    patients = visible_patient_ids(me)
     return select(CareNote).where(
         CareNote.tenant_id == me.tenant_id, CareNote.patient_id.in_(patients)
     )

@@ -13,14 +13,9 @@ from typing import Any
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Select, select
 
-from app.db.models import Patient
 from app.db.models.medications import Medication, MedicationAdministration
 from app.domain.identity.access import AccessScope
-from app.domain.patients.repository import visible_to
-
-
-def visible_patient_ids(me: AccessScope) -> Select[tuple[uuid.UUID]]:
-    return visible_to(me).with_only_columns(Patient.id)
+from app.domain.patients.repository import visible_patient_ids
 
 
 def administrations(me: AccessScope) -> Select[tuple[MedicationAdministration]]:

@@ -18,13 +18,14 @@ from app.db.models.medications import Medication, MedicationAdministration
 from app.domain.identity.access import AccessScope
 from app.domain.medications.labels import EFFECTS, effect_label
 from app.domain.medications.records import current_records, regimen_of
-from app.domain.medications.repository import administrations, visible_patient_ids
+from app.domain.medications.repository import administrations
 from app.domain.medications.rules import DAY, dose_state, prn_next_allowed
 from app.domain.medications.schedule import day_bounds, doses_on
 from app.domain.medications.today_queries import live_with_records
 from app.domain.medications.views import show_time
 from app.domain.patients.chosen import ChosenPatient
 from app.domain.patients.dates import show_moment
+from app.domain.patients.repository import visible_patient_ids
 
 EFFECT_AFTER = timedelta(minutes=30)  # ask how a PRN dose worked once it had time to
 

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models.medications import Medication, MedicationAdministration
 from app.domain.identity.access import AccessScope
-from app.domain.medications.repository import visible_patient_ids
 from app.domain.medications.rules import DAY
+from app.domain.patients.repository import visible_patient_ids
 from app.domain.today.bound import per_kind, scope_params
 
 

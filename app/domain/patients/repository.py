@@ -52,6 +52,16 @@ def visible_to(me: AccessScope) -> Select[tuple[Patient]]:
     return statement
 
 
+def visible_patient_ids(me: AccessScope) -> Select[tuple[uuid.UUID]]:
+    """Ids of the patients `me` may see: for `record.patient_id IN (...)` in other areas."""
+    return visible_to(me).with_only_columns(Patient.id)
+
+
+def sees_patient(me: AccessScope, patient_id: Any) -> ColumnElement[bool]:
+    """`me` may see the patient `patient_id` (a column of the outer query): an EXISTS."""
+    return visible_to(me).where(Patient.id == patient_id).exists()
+
+
 class PatientRepository(SQLAlchemyAsyncRepository[Patient]):
     """Patients as `me` may see them. There is no constructor without a scope.
 

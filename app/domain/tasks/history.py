@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models.tasks import CareTask, CareTaskCompletion
 from app.domain.identity.access import AccessScope
-from app.domain.tasks.repository import patient_visible
+from app.domain.patients.repository import sees_patient
 
 HISTORY_PAGE = 30
 
@@ -55,7 +55,7 @@ async def history_page(
         .where(
             CareTaskCompletion.tenant_id == me.tenant_id,
             CareTaskCompletion.patient_id == patient_id,
-            patient_visible(me, CareTaskCompletion.patient_id),
+            sees_patient(me, CareTaskCompletion.patient_id),
         )
     )
     after = _parse_cursor(cursor)

@@ -11,27 +11,22 @@ from typing import Any
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Select, select
 
-from app.db.models import Patient
 from app.db.models.tasks import CareTask, CareTaskCompletion
 from app.domain.identity.access import AccessScope
-from app.domain.patients.repository import visible_to
-
-
-def patient_visible(me: AccessScope, patient_id: Any) -> Any:
-    return visible_to(me).where(Patient.id == patient_id).exists()
+from app.domain.patients.repository import sees_patient
 
 
 def scoped_tasks(me: AccessScope) -> Select[tuple[CareTask]]:
     """Tasks of the patients `me` may see, in `me`'s tenant."""
     return select(CareTask).where(
-        CareTask.tenant_id == me.tenant_id, patient_visible(me, CareTask.patient_id)
+        CareTask.tenant_id == me.tenant_id, sees_patient(me, CareTask.patient_id)
     )
 
 
 def scoped_completions(me: AccessScope) -> Select[tuple[CareTaskCompletion]]:
     return select(CareTaskCompletion).where(
         CareTaskCompletion.tenant_id == me.tenant_id,
-        patient_visible(me, CareTaskCompletion.patient_id),
+        sees_patient(me, CareTaskCompletion.patient_id),
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import Patient
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
-from app.domain.patients.repository import visible_to
+from app.domain.patients.repository import visible_patient_ids
 from app.domain.tasks.occurrences import day_occurrences
 from app.domain.tasks.today_queries import day_of_patient
 from app.domain.tasks.views import sorted_rows
@@ -52,9 +52,7 @@ async def due_counts(
     far, in three queries however many patients (patients `me` may not see are left out)."""
     if not patient_ids:
         return {}
-    visible = await db.scalars(
-        visible_to(me).with_only_columns(Patient.id).where(Patient.id.in_(patient_ids))
-    )
+    visible = await db.scalars(visible_patient_ids(me).where(Patient.id.in_(patient_ids)))
     wanted = list(visible)
     counts = {pid: {"due": 0, "overdue": 0} for pid in wanted}
     day = now.astimezone(me.zone).date()

@@ -16,7 +16,7 @@ from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar.connection import ASGIConnection
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from app.domain.alerts.rules import raise_for_vitals
 from app.domain.audit.services import record
 from app.domain.identity.access import AccessScope
 from app.domain.patients.chosen import ChosenPatient
-from app.domain.patients.repository import visible_to
+from app.domain.patients.repository import sees_patient, visible_to
 from app.domain.vitals.forms import Measured
 from app.domain.vitals.news2 import Scale, score
 
@@ -35,14 +35,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHART_MAX = 1000  # sets in one chart: 90 days of hourly observations fit
 
 
-def _patient_visible(me: AccessScope) -> ColumnElement[bool]:
-    return visible_to(me).where(Patient.id == VitalsObservation.patient_id).exists()
-
-
 def observations_visible_to(me: AccessScope) -> Select[tuple[VitalsObservation]]:
     """Sets of the patients `me` may see, in `me`'s tenant."""
     return select(VitalsObservation).where(
-        VitalsObservation.tenant_id == me.tenant_id, _patient_visible(me)
+        VitalsObservation.tenant_id == me.tenant_id, sees_patient(me, VitalsObservation.patient_id)
     )
 
 
