@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from app.lib import i18n
@@ -22,6 +23,7 @@ from app.lib.i18n import (
     text_direction,
 )
 from app.lib.templates import make_environment
+from app.paths import LOCALES_DIR
 
 # Languages Tend has no catalog for, in the first wave or after it.
 UNSUPPORTED = "xx"
@@ -135,10 +137,17 @@ def test_untranslated_message_falls_back_to_english() -> None:
     assert ngettext("%(num)d note", "%(num)d notes", 3) == "3 notes"
 
 
+def _shipped_arabic_headers() -> list[tuple[str, str]]:
+    with (LOCALES_DIR / "ar" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale="ar").mime_headers
+
+
 def _arabic_notes() -> Translations:
-    # The slots follow the Plural-Forms header that `pybabel init -l ar` writes (see
-    # docs/TRANSLATING.md): 0, 1, 2, 3-10, then n % 100 in 0-2 (100, 101, ...), then 11-99.
+    # The slots follow the Plural-Forms header of the catalog Tend ships, not the rule of
+    # whichever Babel is installed (their order of the "few"/"many" forms has changed
+    # between Babel releases): 0, 1, 2, 3-10, then n % 100 in 0-2 (100, 101, ...), then 11-99.
     catalog = Catalog(locale="ar")
+    catalog.mime_headers = _shipped_arabic_headers()
     catalog.add(
         ("%(num)d note", "%(num)d notes"),
         (
