@@ -33,6 +33,8 @@ from app.domain.home.controllers import HomeController
 from app.domain.identity.controllers import (
     AccountController,
     MfaSetupController,
+    PasswordChangeController,
+    PasswordResetController,
     SignInController,
     SignUpController,
 )
@@ -115,6 +117,8 @@ def create_app(
             SignInController,
             AccountController,
             MfaSetupController,
+            PasswordChangeController,
+            PasswordResetController,
             *STAFF_ROUTES,
             *PATIENT_ROUTES,
             *AUDIT_ROUTES,

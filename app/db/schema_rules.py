@@ -22,6 +22,9 @@ GLOBAL_TABLES = frozenset(
         "mfa_recovery_codes",  # belong to a person, not a care account (own RLS policy)
         "login_throttle",  # counted before anyone is known to belong anywhere
         "rate_limits",  # per client address, before sign-in
+        # A person's reset links (migration 0015): a person may be in several care
+        # accounts, and the link is followed before anyone is known.
+        "password_resets",
         # pgqueuer's queue (migration 0011): one queue for all care accounts, so any worker
         # takes any job; a job's payload names its care account and the job binds it.
         "pgqueuer",

@@ -1,4 +1,4 @@
-"""Sending an invite link by email, when TEND_SMTP_URL names a mail server."""
+"""Sending invite and password reset links by email, when TEND_SMTP_URL names a server."""
 
 from __future__ import annotations
 
@@ -96,6 +96,6 @@ async def send(server: SmtpServer, message: EmailMessage) -> bool:
     try:
         await asyncio.to_thread(_send, server, message)
     except (OSError, smtplib.SMTPException):
-        log.warning("Could not email an invite through %s:%s", server.host, server.port)
+        log.warning("Could not send an email through %s:%s", server.host, server.port)
         return False
     return True
