@@ -55,6 +55,7 @@ from app.lib.keys import load_key, master_keys, mfa_key
 from app.lib.security_headers import add_security_headers
 from app.lib.static_files import serve_static
 from app.lib.templates import template_config
+from app.lib.unit_of_work import after_request, close_session, remember_request
 
 CSRF_COOKIE = "tend_csrf"
 CSRF_HEADER = "x-csrftoken"
@@ -74,8 +75,9 @@ def database_config(
         connection_string=async_url(settings.database.url),
         session_maker=session_maker,
         create_all=False,
-        # Commit on success and on redirects (POST, then redirect), roll back on any error.
-        before_send_handler="autocommit_include_redirects",
+        # The commit is `after_request`'s, before the response is sent (lib/unit_of_work):
+        # this hook only rolls back what is left and closes the session.
+        before_send_handler=close_session,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         engine_config=EngineConfig(
             pool_size=settings.database.pool_size,
@@ -86,7 +88,9 @@ def database_config(
 
 
 async def before_request(request: Request) -> None:
-    """After the guards, before each handler: the locale, and the bell's count for a page."""
+    """After the guards, before each handler: the locale, the bell's count for a page, and
+    the request noted for the commit in `after_request`."""
+    remember_request(request)
     i18n.activate_for(request)
     await count_for_page(request)
 
@@ -155,6 +159,7 @@ def create_app(
             exclude=["^/static/", "^/alerts/stream$"],
         ),
         before_request=before_request,
+        after_request=after_request,
         on_startup=[start_bell_hub],
         on_shutdown=[stop_bell_hub],
         before_send=[add_security_headers],

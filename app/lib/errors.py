@@ -12,11 +12,12 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.lib import i18n
 from app.lib.htmx import VARY, wants_partial
 from app.lib.i18n import _
+from app.lib.unit_of_work import database_unavailable
 
 log = logging.getLogger("tend.errors")
 
@@ -35,8 +36,12 @@ class NotSignedIn(RedirectRequired):
     status_code = 401
 
 
-def _messages(status: int) -> tuple[str, str]:
-    """(title, explanation) for a status, in the request's language."""
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _messages(status: int, write: bool = False) -> tuple[str, str]:
+    """(title, explanation) for a status, in the request's language; `write` says the
+    request asked to change something (a 503 then says that nothing was saved)."""
     if status == 400:
         return _("That request was not understood"), _(
             "Something in it was missing or not in the expected form. Go back and try again."
@@ -64,6 +69,12 @@ def _messages(status: int) -> tuple[str, str]:
         return _("Too many attempts"), _("Please wait a moment, then try again.")
     if status < 500:
         return _("Something went wrong"), _("Tend could not do that. Please try again.")
+    if status == 503 and write:
+        return _("Not saved — please try again"), _(
+            "Tend could not store this just now, so it was not saved. Please try again in a moment."
+        )
+    if status == 503:
+        return _("Tend is not available just now"), _("Please try again in a moment.")
     return _("Something went wrong on our side"), _(
         "Nothing you saved was lost. Please try again in a moment; if it keeps happening, "
         "tell your care account's administrator."
@@ -74,7 +85,7 @@ def error_response(
     request: Request, status: int, headers: dict[str, str] | None = None
 ) -> Template:
     i18n.activate_for(request)  # routing errors reach here before any request hook ran
-    title, detail = _messages(status)
+    title, detail = _messages(status, write=request.method in _WRITES)
     context = {"status": status, "title": title, "detail": detail}
     all_headers = {"Vary": VARY, **(headers or {})}
     if wants_partial(request):
@@ -101,6 +112,10 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        # PostgreSQL down, restarting or overloaded: try again later, not a bug.
+        log.warning("Database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, HTTP_503_SERVICE_UNAVAILABLE)  # type: ignore[return-value]
     log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)  # type: ignore[return-value]
 

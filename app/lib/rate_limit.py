@@ -7,6 +7,8 @@ import random
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.lib.unit_of_work import commit
+
 _HIT = text(
     """
     INSERT INTO rate_limits AS r (key, window_start, hits)
@@ -26,5 +28,5 @@ async def allow(db: AsyncSession, key: str, limit: int, window_seconds: int) -> 
     hits = (await db.execute(_HIT, {"key": key, "window": window_seconds})).scalar_one()
     if random.random() < 0.01:  # noqa: S311 — housekeeping, not security
         await db.execute(_FORGET)
-    await db.commit()
+    await commit(db)
     return hits <= limit

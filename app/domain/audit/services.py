@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.db.models import AuditEvent
 from app.db.tenancy import TENANT_KEY
 from app.domain.identity.access import AccessScope
+from app.lib.unit_of_work import commit
 
 
 def client_ip(connection: ASGIConnection) -> str | None:
@@ -206,6 +207,7 @@ async def release_chain(db: AsyncSession) -> None:
     An audit event holds its tenant's chain head (a row lock) from its insert until
     commit, so every other audited request of that care account waits meanwhile. A read
     has nothing left to write once its event is recorded: committing before rendering
-    keeps that wait to the database work alone.
+    keeps that wait to the database work alone. A commit that fails answers 503
+    (`unit_of_work.NotSaved`), as the request's own commit would.
     """
-    await db.commit()
+    await commit(db)

@@ -26,6 +26,7 @@ from app.domain.identity.access import AccessScope
 from app.domain.keys.keyring import Keyring
 from app.lib import session_tokens
 from app.lib.passwords import hash_password, verify_password
+from app.lib.unit_of_work import commit
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class IdentityService:
         )
         if not matches or found is None:
             await throttle.record_failure(self.db, email, ip)
-            await self.db.commit()
+            await commit(self.db)
             return SignInOutcome()
         await throttle.record_success(self.db, email)
         await bind_user(self.db, found.id)

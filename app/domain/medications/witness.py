@@ -21,6 +21,7 @@ from app.domain.identity.access import AccessScope
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 from app.lib.passwords import verify_password
+from app.lib.unit_of_work import commit
 
 _LOGIN = text("SELECT id, password_hash, mfa_enabled FROM tend_user_for_login(:email)")
 _AS_USER = text("SELECT set_config('app.user_id', :user_id, true)")
@@ -73,7 +74,7 @@ async def check_witness(
     refused = WitnessCheck(None, {"witness": _("The witness's email or password is wrong.")})
     if not matches or found is None:
         await throttle.record_failure(db, email, ip)
-        await db.commit()
+        await commit(db)
         return refused
     if found.id == me.user_id:
         return WitnessCheck(None, {"witness": _("The witness must be someone else.")})
@@ -96,7 +97,7 @@ async def check_witness(
             step = mfa.matching_step(secret, code)
         if step is None or not await mfa.accept_step(db, found.id, step):
             await throttle.record_failure(db, email, ip)
-            await db.commit()
+            await commit(db)
             return WitnessCheck(
                 None, {"witness_code": _("Enter the witness's current six-digit code.")}
             )

@@ -239,18 +239,17 @@ async function send(note) {
     replaceRow(note, await response.text());
     return "sent";
   }
-  // Signed out meanwhile, or Tend busy or failing: keep it and try again later.
-  if (
-    response.type === "opaqueredirect" ||
-    response.status === 401 ||
-    response.status === 429 ||
-    response.status >= 500 ||
-    response.headers.has("HX-Redirect")
-  ) {
-    return "later";
-  }
-  // Refused for good (the record closed, access removed, the text not accepted): kept,
-  // shown as refused, so its words can still be copied before it is removed.
+  // Refused for good only by a 4xx from Tend (the record closed, access removed, the text
+  // not accepted): kept, shown as refused, so its words can still be copied before it is
+  // removed. Anything else keeps it waiting for the next try: signed out meanwhile (401,
+  // a redirect to sign in), too many or too slow (429, 408), and every 5xx, such as a 503
+  // "not saved" when the database could not commit it.
+  const refused =
+    response.status >= 400 &&
+    response.status < 500 &&
+    ![401, 408, 429].includes(response.status) &&
+    !response.headers.has("HX-Redirect");
+  if (!refused) return "later";
   await keep({ ...note, refused: true });
   return "refused";
 }

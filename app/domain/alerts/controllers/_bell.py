@@ -21,6 +21,7 @@ from app.domain.identity.access import AccessScope
 from app.domain.identity.deps import Me, provide_me
 from app.domain.identity.guards import request_db
 from app.lib import i18n
+from app.lib.unit_of_work import commit
 
 BELL = "components/_bell.html"
 KEEP_ALIVE_SECONDS = 20.0
@@ -51,7 +52,7 @@ class BellController(Controller):
         # The request's own session (the guard checked the person with it) is finished now:
         # a stream may stay open for hours and must hold no connection or transaction.
         own = request_db(request)
-        await own.commit()
+        await commit(own)
         await own.close()
         live = "text/event-stream" in request.headers.get("accept", "")
         events = _bell_events(request, me, i18n.current_locale(), live=live)

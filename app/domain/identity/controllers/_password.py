@@ -31,6 +31,7 @@ from app.lib.forms import FieldErrors, form_values
 from app.lib.htmx import render
 from app.lib.i18n import _
 from app.lib.rate_limit import allow
+from app.lib.unit_of_work import commit
 
 REQUESTS_PER_HOUR_PER_IP = 10
 # Per address typed: enough for a lost email, too few to flood someone's inbox.
@@ -97,7 +98,7 @@ class PasswordChangeController(Controller):
             await passwords.change(me, data.current_password, data.new_password)
         except WrongPassword:
             await throttle.record_failure(db, subject, ip)
-            await db.commit()  # counted, although this answer rolls back
+            await commit(db)  # counted, although this answer rolls back
             errors = {"current_password": _("That is not your current password.")}
             return _change_page(request, data, errors, status=422)
         await throttle.record_success(db, subject)
@@ -182,7 +183,7 @@ class PasswordResetController(Controller):
         )
         if issued is not None:
             # Committed first: the email must never carry a link that was then rolled back.
-            await db.commit()
+            await commit(db)
             settings = request.app.state.settings
             link = (settings.public_url or str(request.base_url).rstrip("/")) + issued.path
             message = reset_message(server, issued.email, link)

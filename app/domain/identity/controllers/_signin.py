@@ -26,6 +26,7 @@ from app.lib.forms import FieldErrors
 from app.lib.htmx import render
 from app.lib.i18n import _, ngettext
 from app.lib.rate_limit import allow
+from app.lib.unit_of_work import commit
 
 SIGN_INS_PER_MINUTE_PER_IP = 30
 LAST_TENANT_COOKIE = "tend_last_account"
@@ -176,7 +177,7 @@ class SignInController(Controller):
             )
         if not await _second_factor_ok(request, identity, me, data.code):
             await throttle.record_failure(identity.db, subject, ip)
-            await identity.db.commit()  # counted, although this answer rolls back
+            await commit(identity.db)  # counted, although this answer rolls back
             errors = {"code": _("That code did not work. Check the app and try the newest code.")}
             return render(
                 request,

@@ -23,6 +23,7 @@ from app.domain.staff.schemas import InviteForm, format_day, role_choices, role_
 from app.lib.forms import FieldErrors, form_values
 from app.lib.htmx import render, toast
 from app.lib.i18n import _
+from app.lib.unit_of_work import commit
 
 FORM_PAGE = "staff/invite.html"
 FORM_PARTIAL = "staff/partials/_invite_form.html"
@@ -75,7 +76,7 @@ class InviteController(Controller):
         emailed: bool | None = None
         if server is not None:
             # Committed first: the email must never carry a link that was then rolled back.
-            await db_session.commit()
+            await commit(db_session)
             message = mail.invite_message(
                 server, issued.email, me.tenant_name, me.display_name, link
             )
