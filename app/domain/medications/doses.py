@@ -25,7 +25,7 @@ from app.domain.keys.keyring import Keyring
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations
-from app.domain.medications.rules import DAY, is_late, prn_next_allowed
+from app.domain.medications.rules import DAY, is_late, prn_wait
 from app.domain.medications.schedule import is_scheduled
 from app.domain.medications.scoped import ScopedService
 from app.domain.medications.witness import check_witness
@@ -272,10 +272,12 @@ class DoseService(ScopedService):
         return moment
 
     async def _check_prn(self, medicine: Medication, given_at: datetime, override: str) -> None:
+        # Doses on both sides count (a dose may be backdated); the interval may be a week.
+        reach = max(DAY, timedelta(minutes=medicine.min_interval_minutes or 0)) + DAY
         statement = administrations(self.me).where(
             MedicationAdministration.medication_id == medicine.id,
-            MedicationAdministration.dose_at > given_at - DAY - DAY,
-            MedicationAdministration.dose_at <= given_at + DAY,
+            MedicationAdministration.dose_at > given_at - reach,
+            MedicationAdministration.dose_at < given_at + reach,
         )
         rows = list((await self.db.scalars(statement)).all())
         given = [
@@ -283,19 +285,21 @@ class DoseService(ScopedService):
             for r in current_records(rows).values()
             if r.outcome == "given" and r.given_at
         ]
-        next_allowed = prn_next_allowed(
-            given, given_at, medicine.min_interval_minutes, medicine.max_per_day
-        )
-        if next_allowed is not None and not override:
-            raise DoseRefused(
-                {
-                    "override_reason": _(
-                        "Too soon for another dose: the next may be given from %(when)s. "
-                        "To give it now, say why.",
-                        when=show_moment(next_allowed, self.me.zone),
-                    )
-                }
+        wait = prn_wait(given, given_at, medicine.min_interval_minutes, medicine.max_per_day)
+        if wait is None or override:
+            return
+        if wait.by_later:
+            message = _(
+                "Too close to the doses recorded after this time: the minimum interval or "
+                "the 24-hour maximum would not be kept. To record it, say why."
             )
+        else:
+            message = _(
+                "Too soon for another dose: the next may be given from %(when)s. "
+                "To give it now, say why.",
+                when=show_moment(wait.until, self.me.zone),
+            )
+        raise DoseRefused({"override_reason": message})
 
     async def _original(
         self, medicine: Medication, record_id: uuid.UUID
