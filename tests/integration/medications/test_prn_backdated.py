@@ -1,5 +1,5 @@
 """A PRN dose backdated before doses already recorded meets the same limits as one given
-in time order."""
+in time order, and a dose given with an override shows it on the chart."""
 
 from __future__ import annotations
 
@@ -112,5 +112,41 @@ async def test_a_backdated_dose_is_recorded_with_an_override_reason(
         htmx=True,
     )
     assert overridden.status_code == 200
+    assert "Override" in overridden.text
+    assert "Written up late; nurse agreed" in overridden.text
     reasons = sorted(r.override_reason for r in await _given(db_session, ward))
     assert reasons == ["", "Written up late; nurse agreed"]
+
+
+@pytest.mark.parametrize("view", ["day", "week"])
+async def test_the_chart_shows_an_override_and_its_reason(
+    client: httpx.AsyncClient, db_session: AsyncSession, ward: Ward, view: str
+) -> None:
+    medicine = await add_medicine(db_session, ward, **_prn())
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    await bind_tenant(db_session, ward.tenant.id)
+    for minutes, reason in ((0, ""), (30, "Severe pain; GP agreed by phone")):
+        at = moment + timedelta(minutes=minutes)
+        db_session.add(
+            MedicationAdministration(
+                tenant_id=ward.tenant.id,
+                patient_id=ward.patient.id,
+                medication_id=medicine.id,
+                dose_at=at,
+                given_at=at,
+                outcome="given",
+                prn_reason="Pain",
+                override_reason=reason,
+                recorded_by=ward.carer.id,
+                recorded_at=at,
+            )
+        )
+    await db_session.flush()
+    await sign_in(client, db_session, ward.tenant, ward.carer)
+    day = (moment + timedelta(minutes=30)).astimezone(LONDON).date().isoformat()
+    chart = await client.get(f"{ward.base}/chart", params={"day": day, "view": view})
+    assert chart.status_code == 200
+    # Symbol and word, the reason as text and as the mark's title; once, for its dose.
+    assert chart.text.count('<span aria-hidden="true">⚑</span> Override</span>') == 1
+    assert "Override: Severe pain; GP agreed by phone" in chart.text
+    assert 'title="Severe pain; GP agreed by phone"' in chart.text
