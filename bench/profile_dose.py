@@ -139,16 +139,17 @@ async def profile(db: BenchDatabase, requests: int, use_pyinstrument: bool) -> N
                     "Content-Type": "application/x-www-form-urlencoded",
                 }
                 for number in range(WARM + requests):
-                    at = datetime.fromtimestamp(
+                    moment = datetime.fromtimestamp(
                         start - 3600 * (number // len(medicines) + 1), UTC
-                    ).isoformat()
+                    )
                     body = urlencode(
                         {
                             "medication_id": medicines[number % len(medicines)],
-                            "scheduled_for": at,
+                            "scheduled_for": moment.isoformat(),
                             "outcome": "given",
                             "note": "",
-                            "given_time": "",
+                            # Given at its time: a late dose with no time given is asked about.
+                            "given_time": moment.strftime("%H:%M"),
                         }
                     )
                     spent.clear()

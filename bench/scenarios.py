@@ -252,10 +252,11 @@ async def seed_dose(db: BenchDatabase, keys: BenchKeys) -> Access:
     start = int(datetime.now(UTC).timestamp()) // 3600 * 3600 - 3600
 
     def body(medicine: str) -> str:
-        at = datetime.fromtimestamp(start, UTC).isoformat()
+        at = datetime.fromtimestamp(start, UTC)
+        # Given at its time: a late dose with no time given is asked about, not recorded.
         return urlencode(
-            {"medication_id": medicine, "scheduled_for": at, "outcome": "given", "note": "",
-             "given_time": ""}
+            {"medication_id": medicine, "scheduled_for": at.isoformat(), "outcome": "given",
+             "note": "", "given_time": at.strftime("%H:%M")}
         )  # fmt: skip
 
     def wrk_env(target: str) -> dict[str, str]:

@@ -47,7 +47,9 @@ function request()
    local hours = math.floor(sent / #mine) + 1
    sent = sent + 1
    local at = os.date("!%Y-%m-%dT%H:%M:%S", start - 3600 * hours)
+   -- Given at its time: a dose past its window with no time given is asked about, not recorded.
+   local given = os.date("!%H%%3A%M", start - 3600 * hours)
    local body = "medication_id=" .. medicine .. "&scheduled_for=" .. at
-      .. "%2B00%3A00&outcome=given&note=&given_time="
+      .. "%2B00%3A00&outcome=given&note=&given_time=" .. given
    return wrk.format("POST", path, nil, body)
 end

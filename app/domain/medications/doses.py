@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -25,7 +26,7 @@ from app.domain.keys.keyring import Keyring
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.records import current_records, regimen_of
 from app.domain.medications.repository import administrations
-from app.domain.medications.rules import DAY, is_late, prn_next_allowed
+from app.domain.medications.rules import DAY, is_late, prn_wait
 from app.domain.medications.schedule import is_scheduled
 from app.domain.medications.scoped import ScopedService
 from app.domain.medications.witness import check_witness
@@ -83,6 +84,11 @@ _INSERT_DOSE = (
 )
 
 
+def clock_now(now: datetime, zone: ZoneInfo) -> str:
+    """Now on the care account's clock, as a time input shows it."""
+    return now.astimezone(zone).strftime("%H:%M")
+
+
 async def patient_and_locked_medicine(
     db: AsyncSession,
     keyring: Keyring,
@@ -115,10 +121,13 @@ async def patient_and_locked_medicine(
 class DoseRefused(Exception):
     """The dose was not recorded: errors beside the fields, and the status to answer."""
 
-    def __init__(self, errors: FieldErrors, status: int = 422) -> None:
+    def __init__(
+        self, errors: FieldErrors, status: int = 422, given_time: str | None = None
+    ) -> None:
         super().__init__(errors)
         self.errors = errors
         self.status = status
+        self.given_time = given_time  # the time to offer in the form, when it asks for one
 
 
 @dataclass
@@ -166,7 +175,24 @@ class DoseService(ScopedService):
         )
         if not correcting and scheduled is not None:
             self._check_scheduled(medicine, scheduled, now)
+            if form.outcome == "given":
+                self._check_late(form, scheduled, now)
         given_at = self._given_at(form, scheduled, now, original)
+        if (
+            not correcting
+            and scheduled is not None
+            and form.outcome == "given"
+            and is_late(scheduled, given_at, self.me.dose_window_minutes)
+            and not form.note.strip()
+        ):
+            raise DoseRefused(
+                {
+                    "note": _(
+                        "Given more than %(minutes)s minutes from its time: say why.",
+                        minutes=self.me.dose_window_minutes,
+                    )
+                }
+            )
         witness_id = None
         if medicine.controlled and form.outcome == "given":
             assert self.connection is not None
@@ -250,6 +276,15 @@ class DoseService(ScopedService):
         if scheduled - timedelta(minutes=self.me.dose_window_minutes * EARLY_LIMIT_FACTOR) > now:
             raise DoseRefused({"form": _("This dose is not due yet.")})
 
+    def _check_late(self, form: DoseForm, scheduled: datetime, now: datetime) -> None:
+        """A dose past its window is not recorded as given now in one tap: the carer says
+        when it was actually given (now is offered) before it is recorded."""
+        if form.given_clock() is None and is_late(scheduled, now, self.me.dose_window_minutes):
+            raise DoseRefused(
+                {"given_time": _("This dose is late: enter when it was actually given.")},
+                given_time=clock_now(now, self.me.zone),
+            )
+
     def _given_at(
         self,
         form: DoseForm,
@@ -267,15 +302,20 @@ class DoseService(ScopedService):
             moment -= DAY
         elif anchor - moment > HALF_DAY:
             moment += DAY
+        early = timedelta(minutes=self.me.dose_window_minutes * EARLY_LIMIT_FACTOR)
+        if scheduled is not None and moment < scheduled - early and moment + DAY <= now:
+            moment += DAY  # given more than half a day after its time, not before it
         if moment > now + timedelta(minutes=5):
             raise DoseRefused({"given_time": _("The time given cannot be in the future.")})
         return moment
 
     async def _check_prn(self, medicine: Medication, given_at: datetime, override: str) -> None:
+        # Doses on both sides count (a dose may be backdated); the interval may be a week.
+        reach = max(DAY, timedelta(minutes=medicine.min_interval_minutes or 0)) + DAY
         statement = administrations(self.me).where(
             MedicationAdministration.medication_id == medicine.id,
-            MedicationAdministration.dose_at > given_at - DAY - DAY,
-            MedicationAdministration.dose_at <= given_at + DAY,
+            MedicationAdministration.dose_at > given_at - reach,
+            MedicationAdministration.dose_at < given_at + reach,
         )
         rows = list((await self.db.scalars(statement)).all())
         given = [
@@ -283,19 +323,21 @@ class DoseService(ScopedService):
             for r in current_records(rows).values()
             if r.outcome == "given" and r.given_at
         ]
-        next_allowed = prn_next_allowed(
-            given, given_at, medicine.min_interval_minutes, medicine.max_per_day
-        )
-        if next_allowed is not None and not override:
-            raise DoseRefused(
-                {
-                    "override_reason": _(
-                        "Too soon for another dose: the next may be given from %(when)s. "
-                        "To give it now, say why.",
-                        when=show_moment(next_allowed, self.me.zone),
-                    )
-                }
+        wait = prn_wait(given, given_at, medicine.min_interval_minutes, medicine.max_per_day)
+        if wait is None or override:
+            return
+        if wait.by_later:
+            message = _(
+                "Too close to the doses recorded after this time: the minimum interval or "
+                "the 24-hour maximum would not be kept. To record it, say why."
             )
+        else:
+            message = _(
+                "Too soon for another dose: the next may be given from %(when)s. "
+                "To give it now, say why.",
+                when=show_moment(wait.until, self.me.zone),
+            )
+        raise DoseRefused({"override_reason": message})
 
     async def _original(
         self, medicine: Medication, record_id: uuid.UUID

@@ -215,7 +215,9 @@ async def test_a_dose_given_raises_nothing(
 ) -> None:
     medicine = await add_medicine(db_session, ward)  # type: ignore[arg-type]
     await sign_in(client, db_session, ward.tenant, ward.carer)
-    await post(client, f"{ward.base}/dose", _dose(medicine, yesterday_at(8), outcome="given"))
+    at = yesterday_at(8)
+    given = _dose(medicine, at, outcome="given", given_time=at.strftime("%H:%M"))
+    assert (await post(client, f"{ward.base}/dose", given)).status_code == 303
     assert await alerts_of(db_session, ward) == []
 
 

@@ -4,6 +4,7 @@ corrections and effects."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from app.db.models.medications import MedicationAdministration
 from app.db.tenancy import bind_tenant
 from tests.factories import PASSWORD, make_person, sign_in, totp_now
 
-from .conftest import Ward, add_medicine, audit_count, post, yesterday_at
+from .conftest import ZONE, Ward, add_medicine, audit_count, post, yesterday_at
 
 
 async def _records(db: AsyncSession, ward: Ward) -> list[MedicationAdministration]:
@@ -30,6 +31,10 @@ async def _records(db: AsyncSession, ward: Ward) -> list[MedicationAdministratio
 
 
 def _dose(medicine, at: datetime, **fields: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A dose's form. A dose given is given at its time unless `given_time` says otherwise
+    (a dose past its window asks when it was given)."""
+    if fields.get("outcome") == "given":
+        fields.setdefault("given_time", at.astimezone(ZoneInfo(ZONE)).strftime("%H:%M"))
     return {"medication_id": str(medicine.id), "scheduled_for": at.isoformat(), **fields}
 
 
@@ -58,7 +63,7 @@ async def test_a_dose_given_outside_its_window_is_late(
     await post(
         client,
         f"{ward.base}/dose",
-        _dose(medicine, yesterday_at(8), outcome="given", given_time="09:30"),
+        _dose(medicine, yesterday_at(8), outcome="given", given_time="09:30", note="Asleep"),
     )
     [row] = await _records(db_session, ward)
     assert row.late is True

@@ -147,9 +147,13 @@ async def test_due_counts_leave_out_patients_not_granted(
 async def test_the_today_card_records_a_dose_in_place(
     client: httpx.AsyncClient, db_session: AsyncSession, ward: Ward
 ) -> None:
-    medicine = await add_medicine(db_session, ward, times=["00:00"])
+    # Due this very minute: in its window, so one tap records it.
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    medicine = await add_medicine(
+        db_session, ward, times=[now.astimezone(LONDON).strftime("%H:%M")]
+    )
     section = await today_section(
-        db_session, _scope(ward), ChosenPatient(ward.patient.id, "Mabel", False), _local(0, 30)
+        db_session, _scope(ward), ChosenPatient(ward.patient.id, "Mabel", False), now
     )
     [dose] = section["doses"]
     assert dose["medication_id"] == str(medicine.id)

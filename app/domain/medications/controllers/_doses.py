@@ -25,7 +25,12 @@ from app.domain.medications.controllers._shared import (
     patient_and_service,
     require_active,
 )
-from app.domain.medications.doses import DoseRefused, DoseService, patient_and_locked_medicine
+from app.domain.medications.doses import (
+    DoseRefused,
+    DoseService,
+    clock_now,
+    patient_and_locked_medicine,
+)
 from app.domain.medications.forms import DoseForm, EffectForm
 from app.domain.medications.labels import (
     EFFECTS,
@@ -34,6 +39,7 @@ from app.domain.medications.labels import (
     effect_label,
     outcome_label,
 )
+from app.domain.medications.rules import is_late
 from app.domain.medications.views import medicine_view, record_view, show_time
 from app.domain.patients.chosen import ChosenPatient, chosen_patient
 from app.domain.patients.services import parse_id
@@ -60,6 +66,11 @@ def _dose_context(
 ) -> dict[str, Any]:
     scheduled = form.scheduled_moment()
     medication_id = medicine.id if medicine else form.medication_id
+    late = bool(
+        scheduled
+        and not form.corrects.strip()
+        and is_late(scheduled, datetime.now(UTC), me.dose_window_minutes)
+    )
     return frame(
         me,
         patient,
@@ -70,6 +81,8 @@ def _dose_context(
         scheduled_label=show_time(scheduled, me.zone) if scheduled else None,
         outcomes=_outcomes(),
         correcting=bool(form.corrects.strip()),
+        late=late,
+        window_minutes=me.dose_window_minutes,
         action=f"{base_url(patient)}/dose",
     )
 
@@ -116,6 +129,10 @@ class DoseController(Controller):
         )
         if medicine.prn and not corrects:
             form.outcome = "given"
+        scheduled = form.scheduled_moment()
+        now = datetime.now(UTC)
+        if scheduled and not corrects and is_late(scheduled, now, me.dose_window_minutes):
+            form.given_time = clock_now(now, me.zone)  # a late dose: when was it given?
         return render(request, DOSE_PAGE, DOSE_FORM, _dose_context(me, patient, medicine, form, {}))
 
     @post("/dose")
@@ -150,6 +167,8 @@ class DoseController(Controller):
                 patient, medicine, data, datetime.now(UTC), locked=True
             )
         except DoseRefused as refused:
+            if refused.given_time and not data.given_time.strip():
+                data.given_time = refused.given_time
             return _refused(request, me, patient, medicine, data, refused.errors, refused.status)
         message = _("Dose record corrected.") if done.corrected else _("Dose recorded")
         if not wants_partial(request):
