@@ -2,8 +2,9 @@
 
 The real `tend run`, on a data folder of its own. A carer sends a few hundred notes at
 once; a third of the way in, the postmaster is killed. `tend run` must notice, say so,
-and start PostgreSQL again; `/readyz` must answer 503 meanwhile and 200 after; and every
-note that Tend told the carer was saved must be in the database afterwards.
+and start PostgreSQL again; `/readyz` must answer 503 meanwhile and 200 after; a save it
+could not take must answer 503 (try again), not 500; and every note that Tend told the
+carer was saved must be in the database afterwards.
 """
 
 from __future__ import annotations
@@ -273,3 +274,12 @@ def test_every_note_acknowledged_as_saved_survives_a_killed_postgresql(
         f"{len(lost)} of {len(acknowledged)} notes Tend said were saved are not stored: "
         f"{sorted(lost)[:5]}"
     )
+
+
+def test_saves_while_the_embedded_postgresql_is_down_answer_503_not_500(
+    killed_while_saving: tuple[Run, str, Path],
+) -> None:
+    """A save the database could not take is "not saved, try again" (503), never a 500
+    (0: the connection broke before any answer, which the carer's browser retries too)."""
+    refused = killed_while_saving[0].before.refused
+    assert set(refused) <= {0, 503}, f"answers to the saves that were not stored: {refused}"
