@@ -35,8 +35,9 @@ class Database:
 
 
 @contextlib.contextmanager
-def database(settings: Settings) -> Iterator[Database]:
-    """The configured database, or the embedded one started (and stopped) around the block."""
+def database(settings: Settings, keep_running: bool = False) -> Iterator[Database]:
+    """The configured database, or the embedded one started (and stopped) around the block;
+    with `keep_running`, the embedded one is started again whenever it dies (`tend run`)."""
     if not settings.database.embedded:
         yield Database(
             app_url=settings.database.url,
@@ -47,11 +48,15 @@ def database(settings: Settings) -> Iterator[Database]:
     server = embedded.start(settings.data_dir)
     try:
         urls = asyncio.run(provision(server.get_uri()))
-        yield Database(
-            app_url=urls.app_url,
-            owner_url=urls.owner_url,
-            description=f"embedded PostgreSQL 16, data in {settings.data_dir / 'pg'}",
+        watchdog = (
+            embedded.restarted_if_it_dies(server) if keep_running else contextlib.nullcontext()
         )
+        with watchdog:
+            yield Database(
+                app_url=urls.app_url,
+                owner_url=urls.owner_url,
+                description=f"embedded PostgreSQL 16, data in {settings.data_dir / 'pg'}",
+            )
     finally:
         server.cleanup()
 

@@ -59,7 +59,7 @@ def serve(
     # uvicorn re-raises SIGTERM after its graceful shutdown; as an exception it unwinds
     # through `database()`, which then stops the embedded PostgreSQL (systemd, containers).
     signal.signal(signal.SIGTERM, _terminate)
-    with database(settings) as db:
+    with database(settings, keep_running=True) as db:
         migrate_database(db)
         if before_serving is not None:
             before_serving(db)

@@ -9,6 +9,7 @@ heartbeat goes stale and another worker (or the same one restarted) takes the jo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -88,10 +89,30 @@ async def run_worker(
         log.info("Tend worker is taking jobs (concurrency %d).", concurrency)
         if ready is not None:
             ready()
-        await runner
+        await _until_done_or_lost(runner, connection)
     finally:
         await connection.close()
         await engine.dispose()
+
+
+async def _until_done_or_lost(runner: asyncio.Task[None], connection: asyncpg.Connection) -> None:
+    """Wait for `runner`; if the database connection goes first (PostgreSQL restarted),
+    exit with status 1 at once rather than at the next dequeue: whoever runs the worker
+    (systemd, a container, `tend run`) starts it again on a fresh connection."""
+    lost = asyncio.Event()
+    connection.add_termination_listener(lambda _connection: lost.set())
+    watcher = asyncio.create_task(lost.wait())
+    try:
+        await asyncio.wait({runner, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not runner.done():
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner
+        log.warning("The worker lost its database connection; it stops.")
+        raise SystemExit(1)
+    runner.result()
 
 
 def _stop_on_signals(pgq: PgQueuer) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+import pytest
 from litestar import Litestar
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.migrate import head_revision
+from app.domain.health import controllers as health
 
 
 async def test_healthz_says_ok(client: httpx.AsyncClient) -> None:
@@ -47,3 +53,18 @@ async def test_readyz_reports_only_the_failing_check(
     checks = (await client.get("/readyz")).json()["checks"]
     assert checks["database"] == "ok"
     assert checks["migrations"] != "ok"
+
+
+async def test_readyz_is_not_ready_when_the_database_does_not_answer(
+    client: httpx.AsyncClient, owner_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that accepts the query but never answers (here: a lock held elsewhere)
+    is unreachable for a probe: 503 in time, not a request that waits forever."""
+    monkeypatch.setattr(health, "ANSWER_WITHIN", 0.5, raising=False)
+    async with owner_engine.connect() as other:
+        await other.execute(text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+        # The bound only keeps a hanging /readyz from hanging the test run.
+        response = await asyncio.wait_for(client.get("/readyz"), timeout=30)
+        await other.rollback()
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "unreachable: no answer within 0.5 s"
