@@ -53,6 +53,7 @@ from app.lib.keys import load_key, master_keys, mfa_key
 from app.lib.security_headers import add_security_headers
 from app.lib.static_files import serve_static
 from app.lib.templates import template_config
+from app.lib.unstorable import refuse_unstorable_text
 
 CSRF_COOKIE = "tend_csrf"
 CSRF_HEADER = "x-csrftoken"
@@ -84,8 +85,10 @@ def database_config(
 
 
 async def before_request(request: Request) -> None:
-    """After the guards, before each handler: the locale, and the bell's count for a page."""
+    """After the guards, before each handler: the locale, text the database cannot store
+    refused, and the bell's count for a page."""
     i18n.activate_for(request)
+    await refuse_unstorable_text(request)
     await count_for_page(request)
 
 
