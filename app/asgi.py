@@ -56,6 +56,7 @@ from app.lib.security_headers import add_security_headers
 from app.lib.static_files import serve_static
 from app.lib.templates import template_config
 from app.lib.unit_of_work import after_request, close_session, remember_request
+from app.lib.unstorable import refuse_unstorable_text
 
 CSRF_COOKIE = "tend_csrf"
 CSRF_HEADER = "x-csrftoken"
@@ -88,10 +89,12 @@ def database_config(
 
 
 async def before_request(request: Request) -> None:
-    """After the guards, before each handler: the locale, the bell's count for a page, and
-    the request noted for the commit in `after_request`."""
+    """After the guards, before each handler: the request noted for the commit in
+    `after_request`, the locale, text the database cannot store refused, and the bell's
+    count for a page."""
     remember_request(request)
     i18n.activate_for(request)
+    await refuse_unstorable_text(request)
     await count_for_page(request)
 
 

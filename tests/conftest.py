@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
@@ -42,6 +43,20 @@ os.environ.setdefault("TEND_TEST_CHEAP_ARGON2", "1")  # real argon2id, test-size
 # Keys shared by the app under test and the factories (which seal TOTP secrets).
 os.environ.setdefault("TEND_MASTER_KEY", encode_key(new_key()))
 os.environ.setdefault("TEND_MFA_KEY", encode_key(new_key()))
+
+
+@pytest.fixture(autouse=True)
+def _forget_database_config_keys() -> Iterator[None]:
+    """advanced-alchemy keeps every app's session and state keys in class-wide sets and
+    finds a free one by recursion, so after ~1,000 apps in one run `create_app()` fails
+    with RecursionError. One app per process in production; here each test makes its own."""
+    yield
+    for registry in (
+        SQLAlchemyAsyncConfig._SESSION_SCOPE_KEY_REGISTRY,
+        SQLAlchemyAsyncConfig._ENGINE_APP_STATE_KEY_REGISTRY,
+        SQLAlchemyAsyncConfig._SESSIONMAKER_APP_STATE_KEY_REGISTRY,
+    ):
+        registry.clear()
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.lib.day_ranges import RECORD_DAYS
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
 MAX_ACTION = 40  # audit_events.action
+MAX_SEQ = 2**63 - 1  # audit_events.seq is a bigint: a larger cursor is refused (400)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,10 @@ def _uuid(raw: str) -> uuid.UUID | None:
 
 
 def _date(raw: str) -> date | None:
+    """The day; one beyond every record (0001-01-01, 9999-12-31) is the range's nearest
+    end, which shows the same events and leaves room for the day after."""
     try:
-        return date.fromisoformat(raw)
+        return RECORD_DAYS.nearest(date.fromisoformat(raw))
     except ValueError:
         return None
 

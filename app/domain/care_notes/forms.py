@@ -15,6 +15,7 @@ from app.domain.care_notes.categories import CATEGORIES, DEFAULT_CATEGORY
 from app.domain.care_notes.repository import Window
 from app.domain.patients.dates import end_of_day
 from app.domain.patients.photos import MAX_BYTES, PhotoRejected, clean_photo
+from app.lib.day_ranges import RECORD_DAYS
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
@@ -157,8 +158,9 @@ async def checked_photo(form: NoteForm, errors: FieldErrors) -> bytes | None:
 
 
 def _day(value: str) -> date | None:
+    """The day; a filter day beyond every note is the nearest day that can hold one."""
     try:
-        return date.fromisoformat(value.strip())
+        return RECORD_DAYS.nearest(date.fromisoformat(value.strip()))
     except ValueError:
         return None
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from app.domain.medications.labels import EFFECTS, FORMS, OUTCOMES, ROUTES
 from app.domain.medications.schedule import ALL_DAYS
+from app.lib.day_ranges import RECORD_DAYS, plan_days
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
@@ -176,12 +177,19 @@ class MedicineForm:
         if self.route not in ROUTES:
             errors["route"] = _("Choose how the medicine is given.")
         starts = _date(self.starts_on)
+        # Today in UTC: a day's difference from the care account's zone is nothing
+        # against a range of years.
+        plan = plan_days(datetime.now(UTC).date())
         if starts is None:
             errors["starts_on"] = _("Enter the day the medicine starts.")
+        elif starts not in plan:
+            errors["starts_on"] = plan.message()
         if self.ends_on.strip():
             ends = _date(self.ends_on)
             if ends is None:
                 errors["ends_on"] = _("Enter a date, or leave it empty.")
+            elif ends not in plan:
+                errors["ends_on"] = plan.message()
             elif starts is not None and ends < starts:
                 errors["ends_on"] = _("The end cannot be before the start.")
         if self.kind == "prn":
@@ -299,7 +307,9 @@ class DoseForm:
             moment = datetime.fromisoformat(self.scheduled_for.strip())
         except ValueError:
             return None
-        return moment if moment.tzinfo is not None else None
+        if moment.tzinfo is None or moment.date() not in RECORD_DAYS:
+            return None  # no dose is due then (and 9999-12-31 cannot be shown in a zone)
+        return moment
 
     def given_clock(self) -> time | None:
         return _time(self.given_time) if self.given_time.strip() else None

@@ -13,6 +13,7 @@ from litestar.datastructures import UploadFile
 
 from app.domain.patients.codec import PatientIdentity
 from app.domain.patients.photos import MAX_BYTES, PhotoRejected, clean_photo
+from app.lib.day_ranges import EARLIEST_DAY, access_days
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
@@ -23,7 +24,7 @@ OTHER_IDENTIFIER_MAX = 50
 RELATIONSHIP_MAX = 60
 MAX_ROWS = 10  # identifiers or contacts: more is a mistake, not a patient
 SHOWN_ROWS = 3
-EARLIEST_BIRTH = date(1900, 1, 1)
+EARLIEST_BIRTH = EARLIEST_DAY
 IDENTIFIER_KINDS = ("nhs", "medicare", "other")
 
 
@@ -289,4 +290,6 @@ class GrantForm:
             last = _date(self.until)
             if last is None or last < today:
                 errors["until"] = _("Choose a day from today on, or leave it empty for no end.")
+            elif last not in access_days(today):
+                errors["until"] = access_days(today).message()
         return who, last, errors

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.domain.tasks.recurrence import Schedule
+from app.lib.day_ranges import RECORD_DAYS, DayRange, plan_days
 from app.lib.forms import FieldErrors
 from app.lib.i18n import _
 
@@ -151,10 +152,13 @@ class TaskForm:
 
         start = _date(self.start_date)
         earliest = min(today - START_BACK_LIMIT, original_start or today)
+        plan = plan_days(today)
         if start is None:
             errors["start_date"] = _("Enter the first day, like %(example)s.", example=today)
         elif start < earliest:
             errors["start_date"] = _("Choose a first day within the last year.")
+        elif start > plan.latest:
+            errors["start_date"] = DayRange(earliest, plan.latest).message()
         end: date | None = None
         if self.end_date.strip():
             end = _date(self.end_date)
@@ -162,6 +166,8 @@ class TaskForm:
                 errors["end_date"] = _(
                     "Enter the last day as a date, or leave it empty for no end."
                 )
+            elif end not in plan:
+                errors["end_date"] = plan.message()
             elif start is not None and end < start:
                 errors["end_date"] = _("The last day cannot be before the first day.")
 
@@ -199,7 +205,9 @@ class CompletionForm:
             parsed = datetime.fromisoformat(self.at.strip())
         except ValueError:
             return None
-        return parsed if parsed.tzinfo is not None else None
+        if parsed.tzinfo is None or parsed.date() not in RECORD_DAYS:
+            return None  # no task falls due then (and year 1 cannot be moved to UTC)
+        return parsed
 
     def errors(self) -> FieldErrors:
         errors: FieldErrors = {}

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.tenancy import bind_tenant
 from app.domain.audit.actions import AUDIT_EXPORT, AUDIT_VIEW, action_label, known_actions
 from app.domain.audit.csv_export import csv_chunks
-from app.domain.audit.filters import AuditFilters, parse_filters
+from app.domain.audit.filters import MAX_SEQ, AuditFilters, parse_filters
 from app.domain.audit.services import record
 from app.domain.audit.trail import AuditEntry, AuditTrail
 from app.domain.identity.access import AccessScope
@@ -162,7 +162,7 @@ class AuditController(Controller):
         action: Query = None,
         date_from: DateFrom = None,
         date_to: DateTo = None,
-        before: Annotated[int | None, QueryParameter(required=False, gt=0)] = None,
+        before: Annotated[int | None, QueryParameter(required=False, gt=0, le=MAX_SEQ)] = None,
     ) -> Template:
         """Events of the care account, newest first, 50 to a page, filtered as asked."""
         filters, errors, form = _parse(person, patient, action, date_from, date_to)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +19,21 @@ from app.domain.medications.chart_data import ChartService
 from app.domain.medications.controllers._shared import base_url, frame, patient_and_service
 from app.domain.medications.schedule import day_bounds
 from app.domain.patients.dates import show_day, today
+from app.lib.day_ranges import RECORD_DAYS
 from app.lib.htmx import render
 from app.lib.i18n import _
 
 
 def _day(value: str | None, fallback: date) -> date:
+    """The day asked for (today when it is not a date). A date no chart can be about
+    answers 400: showing another day instead would pass it off as the one asked for."""
     try:
-        return date.fromisoformat(value) if value else fallback
+        chosen = date.fromisoformat(value) if value else fallback
     except ValueError:
         return fallback
+    if chosen not in RECORD_DAYS:
+        raise ClientException(detail="day out of range")  # i18n: not shown (the 400 page is)
+    return chosen
 
 
 class ChartController(Controller):
