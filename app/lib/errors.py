@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.lib import i18n
+from app.lib.csrf import CsrfRefused
 from app.lib.htmx import VARY, wants_partial
 from app.lib.i18n import _
 
@@ -71,10 +72,14 @@ def _messages(status: int) -> tuple[str, str]:
 
 
 def error_response(
-    request: Request, status: int, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    headers: dict[str, str] | None = None,
+    words: tuple[str, str] | None = None,
 ) -> Template:
+    """The error page (or toast) for `status`; `words` replaces its (title, explanation)."""
     i18n.activate_for(request)  # routing errors reach here before any request hook ran
-    title, detail = _messages(status)
+    title, detail = words or _messages(status)
     context = {"status": status, "title": title, "detail": detail}
     all_headers = {"Vary": VARY, **(headers or {})}
     if wants_partial(request):
@@ -100,6 +105,30 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return error_response(request, exc.status_code, headers)  # type: ignore[return-value]
 
 
+def csrf_refused_handler(request: Request, exc: CsrfRefused) -> Response:
+    """Not "your account is not allowed": the form was stale, or the cookies never came back."""
+    i18n.activate_for(request)
+    if exc.cookies_missing_over_http:
+        words = (
+            _("Tend needs a secure connection here"),
+            _(
+                "Your browser did not send back Tend's sign-in cookies, because this address "
+                "uses plain http. Open Tend at its https:// address, or ask whoever runs it to "
+                'put it behind HTTPS (see "Using Tend from a phone on the same network" in '
+                "the README)."
+            ),
+        )
+    else:
+        words = (
+            _("This page is out of date"),
+            _(
+                "It was opened before you last signed in or out, so Tend did not accept it. "
+                "Reload the page and try again; nothing was changed."
+            ),
+        )
+    return error_response(request, exc.status_code, words=words)  # type: ignore[return-value]
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     log.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR)  # type: ignore[return-value]
@@ -107,6 +136,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     RedirectRequired: redirect_handler,
+    CsrfRefused: csrf_refused_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }
