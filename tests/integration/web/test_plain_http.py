@@ -49,8 +49,10 @@ async def test_signing_in_over_plain_http_works_in_development(
     await db_session.commit()
     phone = await make_lan_client("development")
 
+    page = await phone.get("/login")
     response = await sign_in_by_form(phone, "lan@example.com")
 
+    assert "Signing in needs a secure connection" not in page.text
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/account"
     session = raw_set_cookie(response, "tend_session")
@@ -69,6 +71,8 @@ async def test_production_over_plain_http_says_tend_needs_https(
     await db_session.commit()
     phone = await make_lan_client("production")
 
+    page = await phone.get("/login")
+    assert "Signing in needs a secure connection" in page.text  # before typing a password
     response = await sign_in_by_form(phone, "prod-lan@example.com")
 
     assert response.status_code == 403

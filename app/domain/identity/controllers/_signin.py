@@ -52,7 +52,12 @@ class SwitchForm:
 def _signin_page(
     request: Request, form: SignInForm, errors: FieldErrors, status: int = 200
 ) -> Template:
-    context = {"form": {"email": form.email, "next": safe_next(form.next)}, "errors": errors}
+    context = {
+        "form": {"email": form.email, "next": safe_next(form.next)},
+        "errors": errors,
+        # Said before the password is typed: over plain http the cookies will not come back.
+        "needs_https": cookies.plain_http_in_production(request),
+    }
     return render(request, "identity/login.html", context=context, status_code=status)
 
 
