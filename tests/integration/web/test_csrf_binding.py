@@ -3,15 +3,17 @@ a browser, are refused on every unsafe route; signed-out forms bind to the visit
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import httpx
+import pyotp
 import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Role
-from tests.factories import make_person, make_tenant
+from tests.factories import PASSWORD, make_person, make_tenant
 from tests.integration.web.browser_like import page_token, sign_in_by_form
 from tests.integration.web.test_csrf import unsafe_routes
 
@@ -114,3 +116,36 @@ async def test_the_signed_out_token_stops_working_once_signed_in(
 
     assert response.status_code == 403
     assert REFUSAL in response.text
+
+
+async def test_a_page_that_replaces_the_session_carries_the_new_sessions_token(
+    client: httpx.AsyncClient,
+) -> None:
+    # Turning MFA on replaces the session in the same response that shows the recovery
+    # codes; the forms on that page must work with the session it just set.
+    signup = await client.get("/signup")
+    created = await client.post(
+        "/signup",
+        data={
+            "care_account": "Token Family",
+            "display_name": "Tess Admin",
+            "email": "tess@example.com",
+            "password": PASSWORD,
+        },
+        headers={"x-csrftoken": page_token(signup)},
+    )
+    assert created.status_code == 303
+    setup = await client.get("/account/mfa")
+    secret = re.search(r'<code class="secret"[^>]*>([^<]+)</code>', setup.text)
+    assert secret
+    codes = await client.post(
+        "/account/mfa",
+        data={"code": pyotp.TOTP(secret.group(1).replace(" ", "")).now()},
+        headers={"x-csrftoken": page_token(setup)},
+    )
+    assert codes.status_code == 200
+
+    response = await client.post("/logout", headers={"x-csrftoken": page_token(codes)})
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
