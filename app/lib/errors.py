@@ -72,14 +72,10 @@ def _messages(status: int) -> tuple[str, str]:
 
 
 def error_response(
-    request: Request,
-    status: int,
-    headers: dict[str, str] | None = None,
-    words: tuple[str, str] | None = None,
+    request: Request, status: int, headers: dict[str, str] | None = None
 ) -> Template:
-    """The error page (or toast) for `status`; `words` replaces its (title, explanation)."""
     i18n.activate_for(request)  # routing errors reach here before any request hook ran
-    title, detail = words or _messages(status)
+    title, detail = _messages(status)
     context = {"status": status, "title": title, "detail": detail}
     all_headers = {"Vary": VARY, **(headers or {})}
     if wants_partial(request):
@@ -109,7 +105,7 @@ def csrf_refused_handler(request: Request, exc: CsrfRefused) -> Response:
     """Not "your account is not allowed": the form was stale, or the cookies never came back."""
     i18n.activate_for(request)
     if exc.cookies_missing_over_http:
-        words = (
+        title, detail = (
             _("Tend needs a secure connection here"),
             _(
                 "Your browser did not send back Tend's sign-in cookies, because this address "
@@ -119,14 +115,16 @@ def csrf_refused_handler(request: Request, exc: CsrfRefused) -> Response:
             ),
         )
     else:
-        words = (
+        title, detail = (
             _("This page is out of date"),
             _(
                 "It was opened before you last signed in or out, so Tend did not accept it. "
                 "Reload the page and try again; nothing was changed."
             ),
         )
-    return error_response(request, exc.status_code, words=words)  # type: ignore[return-value]
+    response = error_response(request, exc.status_code)
+    response.context.update(title=title, detail=detail)
+    return response  # type: ignore[return-value]
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
