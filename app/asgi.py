@@ -13,7 +13,6 @@ from advanced_alchemy.extensions.litestar import (
 )
 from litestar import Litestar, Request
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.plugins.htmx import HTMXPlugin
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +49,7 @@ from app.domain.tenant_settings.controllers import ROUTES as TENANT_SETTINGS_ROU
 from app.domain.today.controllers import ROUTES as TODAY_ROUTES
 from app.domain.vitals.controllers import ROUTES as VITAL_ROUTES
 from app.lib import i18n
+from app.lib.csrf import CsrfMiddleware
 from app.lib.errors import EXCEPTION_HANDLERS
 from app.lib.keys import load_key, master_keys, mfa_key
 from app.lib.security_headers import add_security_headers
@@ -57,9 +57,6 @@ from app.lib.static_files import serve_static
 from app.lib.templates import template_config
 from app.lib.unit_of_work import after_request, close_session, remember_request
 from app.lib.unstorable import refuse_unstorable_text
-
-CSRF_COOKIE = "tend_csrf"
-CSRF_HEADER = "x-csrftoken"
 
 
 def database_config(
@@ -146,14 +143,9 @@ def create_app(
             channels_plugin(settings.database.url),
         ],
         template_config=template_config(),
-        csrf_config=CSRFConfig(
-            secret=secret,
-            cookie_name=CSRF_COOKIE,
-            header_name=CSRF_HEADER,
-            cookie_secure=True,
-            cookie_httponly=False,  # htmx reads the token from the page, not this cookie
-            cookie_samesite="lax",
-        ),
+        # CSRF bound to the session (app/lib/csrf.py), not litestar's double-submit cookie,
+        # whose token would be accepted from any session.
+        middleware=[CsrfMiddleware],
         compression_config=CompressionConfig(
             backend="gzip",
             minimum_size=1024,

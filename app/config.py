@@ -38,6 +38,10 @@ def _env_bool(name: str, default: bool) -> bool:
     raise SystemExit(msg)
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in _env(name).split(",") if item.strip())
+
+
 def async_url(url: str) -> str:
     """The SQLAlchemy URL for asyncpg, from a plain `postgresql://` URL."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
@@ -61,6 +65,9 @@ class ServerSettings:
     port: int = 8000
     workers: int = 1
     env: str = "development"
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses (or networks) of the reverse proxies whose X-Forwarded-For and
+    X-Forwarded-Proto are believed (TEND_TRUSTED_PROXIES); none: every header is ignored."""
 
     @property
     def production(self) -> bool:
@@ -127,6 +134,7 @@ class Settings:
                 port=_env_int("TEND_PORT", 8000),
                 workers=_env_int("TEND_WORKERS", 1),
                 env=_env("TEND_ENV", "development"),
+                trusted_proxies=_env_list("TEND_TRUSTED_PROXIES"),
             ),
             database=DatabaseSettings(
                 url=_env("DATABASE_URL"),

@@ -29,6 +29,8 @@ from sqlalchemy.pool import NullPool
 from app.config import DatabaseSettings, Settings, async_url
 from app.db import embedded, migrate
 from app.db.provision import drop, provision
+from app.lib import cookies as tend_cookies
+from app.lib import csrf, i18n, session_tokens
 from app.lib.crypto import encode_key, new_key
 
 APP_ROLE = "tend_app"
@@ -190,11 +192,22 @@ async def running(app: Litestar) -> AsyncIterator[None]:
         await task
 
 
+# The test client talks https, so Tend's cookies carry the `__Host-` prefix.
+SESSION_COOKIE = tend_cookies.HOST_PREFIX + session_tokens.COOKIE
+CSRF_COOKIE = tend_cookies.HOST_PREFIX + csrf.COOKIE
+LOCALE_COOKIE = tend_cookies.HOST_PREFIX + i18n.LOCALE_COOKIE
+
+
 async def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    """The header htmx sends on unsafe requests, with a token from a page load."""
-    response = await client.get("/healthz")
-    if "tend_csrf" not in client.cookies:
-        response = await client.get("/")
-    token = client.cookies.get("tend_csrf")
-    assert token, f"no CSRF cookie after GET ({response.status_code})"
+    """The header htmx sends on unsafe requests: the token a page loaded now would carry
+    (bound to the client's session, or, signed out, to its CSRF cookie)."""
+    if SESSION_COOKIE not in client.cookies and CSRF_COOKIE not in client.cookies:
+        response = await client.get("/login")  # a first page gives a visitor the cookie
+        assert CSRF_COOKIE in client.cookies, f"no CSRF cookie after GET ({response.status_code})"
+    token = csrf.token_for(
+        os.environ["TEND_SECRET_KEY"],
+        client.cookies.get(SESSION_COOKIE),
+        client.cookies.get(CSRF_COOKIE),
+    )
+    assert token
     return {"x-csrftoken": token}

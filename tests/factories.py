@@ -33,6 +33,7 @@ from app.domain.keys.keyring import Keyring
 from app.domain.patients.codec import PatientIdentity
 from app.domain.patients.services import insert_patient
 from app.lib import session_tokens
+from app.lib.cookies import HOST_PREFIX
 from app.lib.crypto import parse_key
 from app.lib.passwords import hasher
 
@@ -112,7 +113,7 @@ async def sign_in(
     await session.commit()
     claims = session_tokens.SessionClaims(user.id, tenant.id, row.id)
     token = session_tokens.encode(claims, os.environ["TEND_SECRET_KEY"], row.expires_at)
-    client.cookies.set(session_tokens.COOKIE, token, domain="testserver.local")
+    client.cookies.set(HOST_PREFIX + session_tokens.COOKIE, token, domain="testserver.local")
     return row.id
 
 

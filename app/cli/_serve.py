@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -16,7 +17,7 @@ from app.cli._database import (
 )
 from app.cli._group import main
 from app.cli._worker import worker_process
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.db import migrate
 from app.lib.keys import load_key, master_keys, mfa_key
 
@@ -36,6 +37,17 @@ def serve_options(command: Callable[..., None]) -> Callable[..., None]:
     return click.option(
         "--host", default=None, help="Address to listen on [TEND_HOST, 127.0.0.1]."
     )(command)
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header settings: believe only the proxies the operator named.
+
+    uvicorn's own default trusts 127.0.0.1, so anyone able to connect from this machine
+    (or through a proxy that passes the header on) could choose the address that sign-in
+    limits and the audit log count.
+    """
+    trusted = settings.server.trusted_proxies
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": ",".join(trusted)}
 
 
 def serve(
@@ -81,8 +93,8 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level="warning",
-                proxy_headers=True,
                 server_header=False,
+                **proxy_options(settings),
             )
     click.echo("Tend stopped.")
 

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.lib import i18n
+from app.lib.csrf import CsrfRefused
 from app.lib.htmx import VARY, wants_partial
 from app.lib.i18n import _
 from app.lib.unit_of_work import database_unavailable
@@ -111,6 +112,32 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     return error_response(request, exc.status_code, headers)  # type: ignore[return-value]
 
 
+def csrf_refused_handler(request: Request, exc: CsrfRefused) -> Response:
+    """Not "your account is not allowed": the form was stale, or the cookies never came back."""
+    i18n.activate_for(request)
+    if exc.cookies_missing_over_http:
+        title, detail = (
+            _("Tend needs a secure connection here"),
+            _(
+                "Your browser did not send back Tend's sign-in cookies, because this address "
+                "uses plain http. Open Tend at its https:// address, or ask whoever runs it to "
+                'put it behind HTTPS (see "Using Tend from a phone on the same network" in '
+                "the README)."
+            ),
+        )
+    else:
+        title, detail = (
+            _("This page is out of date"),
+            _(
+                "It was opened before you last signed in or out, so Tend did not accept it. "
+                "Reload the page and try again; nothing was changed."
+            ),
+        )
+    response = error_response(request, exc.status_code)
+    response.context.update(title=title, detail=detail)
+    return response  # type: ignore[return-value]
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     if database_unavailable(exc):
         # PostgreSQL down, restarting or overloaded: try again later, not a bug.
@@ -122,6 +149,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     RedirectRequired: redirect_handler,
+    CsrfRefused: csrf_refused_handler,
     HTTPException: http_exception_handler,
     Exception: internal_error_handler,
 }

@@ -21,6 +21,7 @@ from litestar import Request
 from markupsafe import Markup, escape
 
 from app.config import get_settings
+from app.lib import cookies
 from app.paths import LOCALES_DIR
 
 LOCALE_COOKIE = "tend_locale"
@@ -63,7 +64,7 @@ def activate_for(request: Request) -> str:
     locale = state.get("locale")
     if locale is None:
         locale = choose_locale(
-            request.cookies.get(LOCALE_COOKIE),
+            cookies.read(request, LOCALE_COOKIE),
             request.headers.get("accept-language"),
             get_settings().default_locale,
         )

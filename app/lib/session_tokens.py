@@ -53,3 +53,23 @@ def decode(token: str, secret: str) -> SessionClaims | None:
     except (jwt.PyJWTError, ValueError):
         return None
     return SessionClaims(user_id=user_id, tenant_id=tenant_id, session_id=session_id)
+
+
+def session_id_of(token: str, secret: str) -> uuid.UUID | None:
+    """The session a token signed with `secret` names, even once it has expired.
+
+    CSRF tokens are bound to this: a page rendered a moment before the token expired
+    still posts to the sign-in redirect, not to a CSRF refusal.
+    """
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            options={"require": ["sid"], "verify_exp": False},
+        )
+        sid = payload["sid"]
+        return uuid.UUID(sid) if isinstance(sid, str) else None
+    except (jwt.PyJWTError, ValueError):
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
@@ -91,6 +92,15 @@ def test_qr_code_is_inline_svg_without_script() -> None:
     svg = str(mfa.qr_svg(mfa.provisioning_uri(SECRET, "ada@example.com")))
     assert svg.startswith("<svg")
     assert "<script" not in svg
+
+
+def test_qr_code_scales_to_its_box_instead_of_being_cropped() -> None:
+    # Sized by a viewBox alone: CSS may make it any size and the whole code still shows.
+    svg = str(mfa.qr_svg(mfa.provisioning_uri(SECRET, "ada@example.com")))
+    opening = svg[: svg.index(">")]
+    assert re.search(r'viewBox="0 0 (\d+) \1"', opening)
+    assert "width=" not in opening
+    assert "height=" not in opening
 
 
 def test_ten_distinct_recovery_codes_easy_to_read_aloud() -> None:

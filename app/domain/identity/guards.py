@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Role
 from app.domain.identity.access import AccessScope, open_session
-from app.lib import i18n
+from app.lib import cookies, i18n
 from app.lib.errors import NotSignedIn, RedirectRequired
 from app.lib.session_tokens import COOKIE, decode
 
@@ -60,7 +60,7 @@ async def authenticate(connection: ASGIConnection, handler: BaseRouteHandler) ->
     if handler.opt.get("sessionless"):
         return  # static files and probes: no person is ever looked up, no database touched
     scope: AccessScope | None = None
-    token = connection.cookies.get(COOKIE)
+    token = cookies.read(connection, COOKIE)
     if token:
         claims = decode(token, connection.app.state.secret_key)
         if claims is not None:

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
-from app.lib import i18n
+from app.lib import cookies, i18n
 from app.lib.htmx import render
 
 YEAR = 365 * 24 * 3600
@@ -50,15 +50,7 @@ class LanguageController(Controller):
             context = _context(data.next) | {"error": i18n._("Choose one of the languages listed.")}
             return render(request, "settings/language.html", context=context, status_code=422)
         response = Redirect(safe_next(data.next), status_code=303)
-        response.set_cookie(
-            i18n.LOCALE_COOKIE,
-            data.locale,
-            max_age=YEAR,
-            httponly=True,
-            secure=True,
-            samesite="lax",
-        )
-        return response
+        return cookies.set_on(response, request, i18n.LOCALE_COOKIE, data.locale, max_age=YEAR)
 
 
 def _context(next_path: str) -> dict[str, object]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AuditEvent, Role, Tenant, TenantSettings, User
 from app.domain.audit.services import append, flush_audit
+from tests.conftest import LOCALE_COOKIE
 from tests.factories import make_person, make_tenant, sign_in
 
 ROW = re.compile(r'id="event-(\d+)"')
@@ -221,7 +222,7 @@ async def test_times_are_written_in_the_readers_language(
             AuditEvent.tenant_id == tenant.id, AuditEvent.seq == seq
         )
     )
-    client.cookies.set("tend_locale", "ar", domain="testserver.local")
+    client.cookies.set(LOCALE_COOKIE, "ar", domain="testserver.local")
     response = await client.get("/audit")
     expected = format_datetime(occurred, "medium", tzinfo=ZoneInfo("UTC"), locale="ar")
     assert expected in response.text

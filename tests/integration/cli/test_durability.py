@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 from app.db.models import Patient, Role, Tenant, User
 from app.db.tenancy import bind_tenant
 from app.domain.keys.keyring import Keyring
+from app.lib import csrf, session_tokens
 from app.lib.crypto import MasterKeys, parse_key
 from tests.factories import grant_access, make_patient, make_person, make_tenant
 from tests.integration.cli.tend_run import free_port, start, wait_ready
@@ -106,9 +107,10 @@ async def _signed_in(
         jar = "; ".join(f"{name}={value}" for name, value in cookies.items())
         form = await client.get(f"/patients/{patient.id}/notes/new", headers={"Cookie": jar})
         assert form.status_code == 200, form.text
-        token = form.cookies.get("tend_csrf") or client.cookies.get("tend_csrf")
-        assert token, "no CSRF cookie on the note form"
-        client.headers["Cookie"] = f"{jar}; tend_csrf={token}"
+        # The token a signed-in page carries is bound to the session (app/lib/csrf.py).
+        token = csrf.token_for(os.environ["TEND_SECRET_KEY"], cookies[session_tokens.COOKIE], None)
+        assert token, "no CSRF token for the session"
+        client.headers["Cookie"] = jar
         client.headers["x-csrftoken"] = token
         yield client
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.lib import session_tokens
-from tests.conftest import csrf_headers
+from tests.conftest import SESSION_COOKIE, csrf_headers
 from tests.factories import PASSWORD
 
 _FORM_ERROR = re.compile(r'<div class="notice notice--error" role="alert">.*?<p>(.*?)</p>', re.S)
@@ -59,19 +59,19 @@ def input_value(response: httpx.Response, name: str) -> str | None:
 def session_set_cookie(response: httpx.Response) -> str | None:
     """The raw Set-Cookie header that sets the session cookie, if the response has one."""
     for header in response.headers.get_list("set-cookie"):
-        if header.startswith(f"{session_tokens.COOKIE}="):
+        if header.startswith(f"{SESSION_COOKIE}="):
             return header
     return None
 
 
 def session_token(client: httpx.AsyncClient) -> str | None:
-    return client.cookies.get(session_tokens.COOKIE)
+    return client.cookies.get(SESSION_COOKIE)
 
 
 def use_token(client: httpx.AsyncClient, token: str) -> None:
     """Present `token` as the session cookie from now on (as a copied cookie would be)."""
-    client.cookies.delete(session_tokens.COOKIE)
-    client.cookies.set(session_tokens.COOKIE, token, domain="testserver.local")
+    client.cookies.delete(SESSION_COOKIE)
+    client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
 
 
 def claims_of(token: str, secret: str) -> session_tokens.SessionClaims:

@@ -3,11 +3,13 @@ the other, because every process listens to PostgreSQL, not to itself."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.lib import csrf, session_tokens
 from tests.conftest import DatabaseUnderTest
 from tests.integration.live.conftest import (
     World,
@@ -20,13 +22,11 @@ from tests.integration.live.conftest import (
 async def raise_through(base_url: str, engine: AsyncEngine, world: World) -> None:
     """The carer raises a concern through process A's own route, as their phone would."""
     cookies = await session_cookie(engine, world.tenant, world.carer)
+    # Development over plain http: plain cookie names; the token is the session's own.
+    token = csrf.token_for(os.environ["TEND_SECRET_KEY"], cookies[session_tokens.COOKIE], None)
+    assert token
+    jar = "; ".join(f"{name}={value}" for name, value in cookies.items())
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        await client.get("/healthz")  # the CSRF cookie (Secure: sent back by hand over http)
-        token = client.cookies.get("tend_csrf")
-        assert token
-        jar = "; ".join(
-            f"{name}={value}" for name, value in {**cookies, "tend_csrf": token}.items()
-        )
         response = await client.post(
             f"/patients/{world.patient.id}/alerts/concern",
             data={"text": "Breathing sounds wheezy since lunch.", "severity": "warning"},

@@ -16,8 +16,7 @@ from app.config import MailSettings
 from app.db.models import Invite, Membership, Role, User
 from app.db.tenancy import bind_tenant
 from app.domain.staff import mail
-from app.lib.session_tokens import COOKIE
-from tests.conftest import csrf_headers
+from tests.conftest import SESSION_COOKIE, csrf_headers
 from tests.factories import PASSWORD, make_person, make_tenant, sign_in
 from tests.integration.staff.helpers import audit_actions, invite_link
 
@@ -287,7 +286,7 @@ async def test_existing_account_with_a_wrong_password_is_refused(
     path, _token = await _invite(client, "known@example.com")
     response = await _post(other_client, path, {"password": "not the password at all"})
     assert response.status_code == 422
-    assert COOKIE not in response.cookies
+    assert SESSION_COOKIE not in response.cookies
     await bind_tenant(db_session, tenant.id)
     membership = await db_session.scalar(
         select(Membership.status).where(

@@ -16,7 +16,7 @@ from litestar import Litestar
 from app.config import Settings
 from app.db.models.base import new_id
 from app.lib import session_tokens
-from tests.conftest import csrf_headers, running
+from tests.conftest import SESSION_COOKIE, csrf_headers, running
 
 HTMX = {"HX-Request": "true"}
 
@@ -41,7 +41,7 @@ async def unreachable(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             claims = session_tokens.SessionClaims(new_id(), new_id(), new_id())
             expires = datetime.now(UTC) + timedelta(hours=1)
             token = session_tokens.encode(claims, os.environ["TEND_SECRET_KEY"], expires)
-            c.cookies.set(session_tokens.COOKIE, token, domain="testserver.local")
+            c.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
             yield c
 
 

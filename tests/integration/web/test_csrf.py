@@ -8,9 +8,7 @@ import httpx
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
-from app.asgi import CSRF_COOKIE
-from app.lib.i18n import LOCALE_COOKIE
-from tests.conftest import csrf_headers
+from tests.conftest import CSRF_COOKIE, LOCALE_COOKIE, csrf_headers
 from tests.integration.web.html_elements import find_all
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -7,8 +7,8 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 
-from app.lib.i18n import LOCALE_COOKIE, available_locales, language_name, translations
-from tests.conftest import csrf_headers
+from app.lib.i18n import available_locales, language_name, translations
+from tests.conftest import LOCALE_COOKIE, csrf_headers
 from tests.integration.web.html_elements import find_all, parse
 
 HALF_A_YEAR = 183 * 24 * 3600

@@ -40,4 +40,4 @@ class AccountController(Controller):
     ) -> Response[Any]:
         """End every session of this person, on every device and in every care account."""
         await identity.end_every_session(me.user_id)
-        return clear_session_cookie(Redirect("/login", status_code=303))
+        return clear_session_cookie(Redirect("/login", status_code=303), request)

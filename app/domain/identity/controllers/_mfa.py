@@ -82,7 +82,7 @@ class MfaSetupController(Controller):
             me, me.tenant_id, **client_of(request), mfa_verified=True
         )
         page = render(request, "identity/recovery_codes.html", context={"codes": codes})
-        return set_session_cookie(page, issued)
+        return set_session_cookie(page, issued, request)
 
     @post("/recovery-codes", opt={"mfa_enrolment": False})
     async def new_codes(

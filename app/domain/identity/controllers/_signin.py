@@ -22,6 +22,7 @@ from app.domain.identity.cookies import clear_session_cookie, client_of, set_ses
 from app.domain.identity.deps import Identity, Me, provide_identity, provide_me
 from app.domain.identity.services import IdentityService
 from app.domain.settings.controllers import safe_next
+from app.lib import cookies
 from app.lib.forms import FieldErrors
 from app.lib.htmx import render
 from app.lib.i18n import _, ngettext
@@ -52,7 +53,12 @@ class SwitchForm:
 def _signin_page(
     request: Request, form: SignInForm, errors: FieldErrors, status: int = 200
 ) -> Template:
-    context = {"form": {"email": form.email, "next": safe_next(form.next)}, "errors": errors}
+    context = {
+        "form": {"email": form.email, "next": safe_next(form.next)},
+        "errors": errors,
+        # Said before the password is typed: over plain http the cookies will not come back.
+        "needs_https": cookies.plain_http_in_production(request),
+    }
     return render(request, "identity/login.html", context=context, status_code=status)
 
 
@@ -118,7 +124,7 @@ class SignInController(Controller):
                 "Ask the administrator of your care account."
             )
             return _signin_page(request, data, {"form": message}, status=403)
-        preferred = request.cookies.get(LAST_TENANT_COOKIE)
+        preferred = cookies.read(request, LAST_TENANT_COOKIE)
         account = next((a for a in accounts if str(a.tenant_id) == preferred), accounts[0])
         previous: AccessScope | None = request.scope.get("auth")
         if previous is not None:
@@ -134,7 +140,7 @@ class SignInController(Controller):
         target = safe_next(data.next)
         if outcome.mfa_enabled:
             target = "/login/mfa" + (f"?next={quote(target, safe='/')}" if target != "/" else "")
-        return set_session_cookie(Redirect(target, status_code=303), issued)
+        return set_session_cookie(Redirect(target, status_code=303), issued, request)
 
     @get("/login/mfa", name="login_mfa", opt={"mfa_step": True})
     async def mfa_form(self, request: Request, me: Me, next: FromQuery[str] = "/") -> Response[Any]:
@@ -189,7 +195,7 @@ class SignInController(Controller):
         issued = await identity.replace_session(
             me, me.tenant_id, **client_of(request), mfa_verified=True
         )
-        return set_session_cookie(Redirect(safe_next(next), status_code=303), issued)
+        return set_session_cookie(Redirect(safe_next(next), status_code=303), issued, request)
 
     @post("/logout", opt={"mfa_step": True, "mfa_enrolment": True, "observer_may_write": True})
     async def logout(
@@ -200,7 +206,7 @@ class SignInController(Controller):
     ) -> Response[Any]:
         """Sign out here: this session ends now, on the server as well as in the browser."""
         await identity.end_session(me.tenant_id, me.session_id)
-        return clear_session_cookie(Redirect("/login", status_code=303))
+        return clear_session_cookie(Redirect("/login", status_code=303), request)
 
     @post("/switch", opt={"observer_may_write": True})
     async def switch(
@@ -221,16 +227,10 @@ class SignInController(Controller):
         issued = await identity.replace_session(
             me, target, **client_of(request), mfa_verified=me.mfa_verified or not me.mfa_enabled
         )
-        response = set_session_cookie(Redirect("/", status_code=303), issued)
-        response.set_cookie(
-            LAST_TENANT_COOKIE,
-            str(target),
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            secure=True,
-            samesite="lax",
+        response = set_session_cookie(Redirect("/", status_code=303), issued, request)
+        return cookies.set_on(
+            response, request, LAST_TENANT_COOKIE, str(target), max_age=365 * 24 * 3600
         )
-        return response
 
 
 async def _second_factor_ok(

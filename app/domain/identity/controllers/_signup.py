@@ -92,4 +92,4 @@ class SignUpController(Controller):
             **client_of(request),
             mfa_verified=False,
         )
-        return set_session_cookie(Redirect("/account/mfa", status_code=303), issued)
+        return set_session_cookie(Redirect("/account/mfa", status_code=303), issued, request)

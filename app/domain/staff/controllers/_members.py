@@ -219,7 +219,7 @@ class StaffController(Controller):
         except LastAdmin:
             return _refused(request, me, member, last_admin_message())
         if user_id == me.user_id:
-            return clear_session_cookie(_go(request, "/login"))
+            return clear_session_cookie(_go(request, "/login"), request)
         return _changed(request, me, member, "deactivated")
 
     @post("/{user_id:uuid}/reactivate")
