@@ -1,10 +1,11 @@
 """Every action Tend records in the audit trail has a name the audit page shows.
 
 The actions are found in Tend's own source: every call that appends an audit event
-(`record`, `append`, and the areas' `_audit`/`audit` wrappers), with the action it passes
-as a string, a constant of app/domain/audit/actions.py, or a local variable set from
-strings. A call whose action this walk cannot read fails the test, so a new way of
-recording is noticed rather than missed.
+(`record`, `append`, and any wrapper that passes its own `action` parameter on to one of
+them, found by the walk), with the action it passes as a string, a constant of
+app/domain/audit/actions.py, or a local variable set from strings. A call whose action
+this walk cannot read fails the test, so a new way of recording is noticed rather than
+missed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from app.domain.audit.actions import ACTION_LABELS, action_label
 from app.lib import i18n
 from app.paths import PACKAGE_DIR
 
-# Audit-writing call → the position of its action argument.
-AUDIT_CALLS = {"record": 3, "append": 3, "_audit": 0, "audit": 0}
+# Audit-writing call → the position of its action argument (the wrappers are added).
+AUDIT_CALLS = {"record": 3, "append": 3}
 ACTION = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 CONSTANTS = {
     name: value
@@ -82,11 +83,41 @@ def _actions_of(argument: ast.expr, function: ast.AST | None, where: str) -> tup
     pytest.fail(f"{where}: cannot tell which audit action this records: {ast.unparse(argument)}")
 
 
+def _passes_action_on(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+        if _called_name(call) in AUDIT_CALLS:
+            argument = _action_argument(call)
+            if isinstance(argument, ast.Name) and argument.id == "action":
+                return True
+    return False
+
+
+def _find_wrappers(trees: list[ast.Module]) -> None:
+    """Add to AUDIT_CALLS every function with an `action` parameter that it hands on to
+    an audit call (`self._audit(action, ...)`), until no more are found."""
+    while True:
+        added = False
+        for tree in trees:
+            for function in ast.walk(tree):
+                if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                names = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
+                if function.name in AUDIT_CALLS or "action" not in names:
+                    continue
+                if _passes_action_on(function):
+                    AUDIT_CALLS[function.name] = names.index("action")
+                    added = True
+        if not added:
+            return
+
+
 def recorded_actions() -> dict[str, str]:
     """Every action Tend's source records → where (file:line) it is first recorded."""
     found: dict[str, str] = {}
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    paths = sorted(PACKAGE_DIR.rglob("*.py"))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in paths]
+    _find_wrappers(trees)
+    for path, tree in zip(paths, trees, strict=True):
         functions = [
             n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         ]
