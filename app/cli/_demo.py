@@ -26,13 +26,23 @@ def load(db: Database) -> DemoLogins:
             return await load_demo(session, keyring, secret)
 
     demo = asyncio.run(go())
-    what = "Loaded" if demo.created else "Found"
-    click.echo(f"{what} the demo care account {demo.care_account!r}. Sign in as:")
-    for role, name, email in demo.logins:
-        click.echo(f"  {role:<9} {name:<14} {email}")
-    click.echo(f"Password for everyone: {demo.password}")
-    click.echo("The administrator sets up two-step sign-in at the first sign-in.")
+    for line in how_to_sign_in(demo):
+        click.echo(line)
     return demo
+
+
+def how_to_sign_in(demo: DemoLogins) -> list[str]:
+    """What `tend demo` prints: the logins, and what the administrator's sign-in asks
+    for now (setting up two-step sign-in only until it has been set up)."""
+    what = "Loaded" if demo.created else "Found"
+    lines = [f"{what} the demo care account {demo.care_account!r}. Sign in as:"]
+    lines += [f"  {role:<9} {name:<14} {email}" for role, name, email in demo.logins]
+    lines.append(f"Password for everyone: {demo.password}")
+    if demo.admin_has_two_step:
+        lines.append("The administrator also gives the code from their authenticator app.")
+    else:
+        lines.append("The administrator sets up two-step sign-in at the first sign-in.")
+    return lines
 
 
 @main.command()

@@ -79,7 +79,9 @@ async def test_admin_builds_a_care_team_and_the_carer_sees_only_their_patient(
         await carer.get_by_label("Your name").fill("Cara Carer")
         await carer.get_by_label("Choose a password").fill(PASSWORD)
         await carer.get_by_role("button", name="Create my account and join").click()
-        await expect(carer.get_by_role("heading", level=1)).to_contain_text("Cara Carer")
+        # Joined and signed in: straight on to Today.
+        await expect(carer).to_have_url(re.compile(r"/today$"))
+        await expect(carer.get_by_role("heading", level=1)).to_have_text("Today")
 
         await admin.goto(f"/patients/{shared}")
         option = admin.locator("#access-user option", has_text="Cara Carer")

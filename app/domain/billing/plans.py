@@ -2,6 +2,9 @@
 
 tiers.json is the one place that says what a plan includes; this module reads it once
 and checks that it is whole (every plan names only known modules, the default exists).
+It lists only the modules Tend has built, so a plan never offers one that is not there:
+a module joins the plans when it is built, with its slug in tiers.json and its label here
+(tests/integration/billing/test_plan_page.py checks both against the app's routes).
 """
 
 from __future__ import annotations
@@ -18,15 +21,8 @@ from app.paths import TIERS_FILE
 MODULE_LABELS: dict[str, LazyProxy] = {
     "care_notes": lazy_gettext("Care notes"),
     "medications": lazy_gettext("Medicines"),
-    "prescription_scan": lazy_gettext("Prescription scanning"),
     "vitals": lazy_gettext("Vitals"),
     "tasks": lazy_gettext("Care plan"),
-    "appointments": lazy_gettext("Appointments"),
-    "incidents": lazy_gettext("Incidents"),
-    "documents": lazy_gettext("Documents"),
-    "messages": lazy_gettext("Messages"),
-    "assessments": lazy_gettext("Assessments"),
-    "reports": lazy_gettext("Reports"),
 }
 
 PLAN_LABELS: dict[str, LazyProxy] = {

@@ -1,5 +1,9 @@
 """Demo medicines and a week of dose outcomes (unscoped inserts: the CLI's demo loader
-has bound the session to the demo tenant; nothing is audited)."""
+has bound the session to the demo tenant; nothing is audited).
+
+The medicines were entered when the week began, so the doses since then were everyone's
+to give: today's so far, and yesterday's last round of the first patient, were never
+recorded, and the missed-dose check raises its alerts for them."""
 
 from __future__ import annotations
 
@@ -23,6 +27,9 @@ _SCHEDULED = (
     ("Metformin", "500 mg", "tablet", "1 tablet", "oral", ["08:00", "18:00"]),
     ("Donepezil", "10 mg", "tablet", "1 tablet", "oral", ["21:00"]),
 )
+# Yesterday's doses from this hour on were not recorded for the first patient (a busy
+# evening), so the demo has a missed dose to show whatever the time of day it starts.
+FORGOTTEN = 21
 # (outcome, note) drawn for demo doses: mostly given.
 _OTHER = (("refused", "Said she did not want it; offered again later."), ("held", "Sleeping."))
 
@@ -46,6 +53,7 @@ async def seed_demo(
     )
     today = now.astimezone(zone).date()
     start = today - timedelta(days=7)
+    entered = datetime.combine(start, time(0), tzinfo=zone)
     author = carer_ids[0]
     for index, patient_id in enumerate(patient_ids):
         chosen = [_SCHEDULED[(index + n) % len(_SCHEDULED)] for n in range(rng.randint(1, 3))]
@@ -71,6 +79,8 @@ async def seed_demo(
                     version=1,
                     created_by=author,
                     updated_by=author,
+                    created_at=entered,
+                    updated_at=entered,
                 )
             )
         medicines.append(
@@ -95,6 +105,8 @@ async def seed_demo(
                 version=1,
                 created_by=author,
                 updated_by=author,
+                created_at=entered,
+                updated_at=entered,
             )
         )
         db.add_all(medicines)
@@ -109,6 +121,7 @@ async def seed_demo(
                     "version": 1,
                     "snapshot": {"name": m.name, "dose": m.dose, "times": list(m.times)},
                     "changed_by": author,
+                    "changed_at": entered,
                 }
                 for m in medicines
             ],
@@ -122,6 +135,8 @@ async def seed_demo(
             )
             for offset in range(7, 0, -1):
                 for moment in doses_on(regimen, today - timedelta(days=offset), zone):
+                    if index == 0 and offset == 1 and moment.astimezone(zone).hour >= FORGOTTEN:
+                        continue
                     carer = rng.choice(carer_ids)
                     roll = rng.random()
                     if roll < 0.06:

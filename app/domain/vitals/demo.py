@@ -1,7 +1,8 @@
 """Demo vitals: a week of observations per patient, one patient slowly getting worse.
 
 Unscoped inserts for the demo command: the session is already bound to the tenant, and
-nothing a person did is being recorded, so there is no audit.
+nothing a person did is being recorded, so there is no audit. Each set meets the NEWS2
+rule the vitals service applies, so the worsening patient has open alerts to show.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.alerts.rules import raise_for_vitals
 from app.domain.vitals.forms import Measured
-from app.domain.vitals.news2 import Consciousness
+from app.domain.vitals.news2 import Consciousness, score
 from app.domain.vitals.services import observation_row
 
 DAYS = 7
@@ -84,5 +86,14 @@ async def seed_demo(
                 **values,  # type: ignore[arg-type]
             )
             carer = carer_ids[number % len(carer_ids)]
-            db.add(observation_row(tenant_id, patient_id, carer, measured, scale=1))
-    await db.flush()
+            row = observation_row(tenant_id, patient_id, carer, measured, scale=1)
+            db.add(row)
+            await db.flush()
+            await raise_for_vitals(
+                db,
+                tenant_id=tenant_id,
+                patient_id=patient_id,
+                set_id=row.id,
+                original_id=row.id,
+                result=score(measured.observations(), 1),
+            )

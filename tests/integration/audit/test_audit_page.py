@@ -227,3 +227,26 @@ async def test_times_are_written_in_the_readers_language(
     expected = format_datetime(occurred, "medium", tzinfo=ZoneInfo("UTC"), locale="ar")
     assert expected in response.text
     assert 'lang="ar"' in response.text
+
+
+def _event_actions(html: str) -> list[str]:
+    """The action each event row shows, newest first."""
+    return re.findall(r'id="event-\d+">\s*<div>\s*<p><strong>([^<]*)</strong>', html)
+
+
+async def test_each_event_shows_its_action_by_name_not_by_code(
+    client: httpx.AsyncClient, db_session: AsyncSession
+) -> None:
+    """What an admin just did (the list of patients, then this log) is named, in English
+    and in Arabic; no row shows a stored code such as `patient.list`."""
+    await admin_in(db_session, client)
+    assert (await client.get("/patients")).status_code == 200
+    await client.get("/audit")
+    response = await client.get("/audit")
+    actions = _event_actions(response.text)
+    assert actions[:2] == ["Viewed the audit log", "Viewed the list of patients"]
+    client.cookies.set(LOCALE_COOKIE, "ar", domain="testserver.local")
+    arabic = _event_actions((await client.get("/audit")).text)
+    assert arabic[:3] == ["عرض سجل التدقيق"] * 2 + ["عرض قائمة المرضى"]
+    for shown_action in actions + arabic:
+        assert not re.fullmatch(r"[a-z_]+\.[a-z_]+", shown_action), shown_action

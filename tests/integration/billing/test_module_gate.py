@@ -35,8 +35,8 @@ def probe_write(patient_id: FromPath[str]) -> str:
 
 @pytest.fixture
 def app(app: Litestar) -> Litestar:
-    """The app with a `reports` route of its own (`essentials` lacks reports)."""
-    app.register(module_router("reports", [probe_page, probe_write]))
+    """The app with a `vitals` route of its own (`essentials` lacks vitals)."""
+    app.register(module_router("vitals", [probe_page, probe_write]))
     return app
 
 
@@ -53,7 +53,7 @@ async def test_page_request_outside_the_plan_gets_the_upgrade_page(
     assert response.status_code == 402
     assert "<html" in response.text
     assert UPGRADE_TITLE in response.text
-    assert "Reports is not part of your care account" in response.text
+    assert "Vitals is not part of your care account" in response.text
     assert PASSED not in response.text
     assert "HX-Retarget" not in response.headers
 
@@ -86,7 +86,7 @@ async def test_module_in_the_plan_answers(
 async def test_admin_is_offered_the_plan_page(
     client: httpx.AsyncClient, db_session: AsyncSession, team: Team
 ) -> None:
-    await set_plan(db_session, team.tenant, "family")
+    await set_plan(db_session, team.tenant, "essentials")
     await sign_in(client, db_session, team.tenant, team.admin)
     for headers in ({}, {"HX-Request": "true"}):
         response = await client.get(_probe(team), headers=headers)
@@ -96,7 +96,7 @@ async def test_admin_is_offered_the_plan_page(
 async def test_carer_is_told_to_ask_an_administrator(
     client: httpx.AsyncClient, db_session: AsyncSession, team: Team
 ) -> None:
-    await set_plan(db_session, team.tenant, "family")
+    await set_plan(db_session, team.tenant, "essentials")
     await sign_in(client, db_session, team.tenant, team.carer)
     for headers in ({}, {"HX-Request": "true"}):
         response = await client.get(_probe(team), headers=headers)
@@ -116,7 +116,7 @@ async def test_the_route_walk_finds_and_checks_module_routes(
     its `opt`, and proves the gate for the admin and a carer, reads and writes alike
     (so it holds even while Tend has no module routes of its own)."""
     probes = [route for route in module_routes(app) if route[1] == PROBE]
-    assert probes == [("GET", PROBE, "reports"), ("POST", PROBE, "reports")]
+    assert probes == [("GET", PROBE, "vitals"), ("POST", PROBE, "vitals")]
     for method, path, module in probes:
         await assert_gated(client, db_session, connection, team, method, path, module)
 

@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import BillingSettings
 from app.db.models import Role, Tenant, TenantSettings
 from app.db.tenancy import bind_tenant
+from app.domain.billing.plans import module_label, tiers
 from tests.conftest import csrf_headers
 from tests.factories import make_person, make_tenant, sign_in
-from tests.integration.billing.helpers import Team, set_plan
+from tests.integration.billing.helpers import Team, module_routes, set_plan
+from tests.integration.web.html_elements import find_all, parse
 
 MANAGED = "Your plan is managed by your provider."
 
@@ -60,6 +62,54 @@ def provider_managed(app: Litestar) -> None:
     app.state.settings = dataclasses.replace(settings, billing=BillingSettings(self_hosted=False))
 
 
+def _listed_modules(page: str) -> dict[str, set[str]]:
+    """Each plan's list on the page: plan label → the module names it shows."""
+    elements = parse(page)
+    listed: dict[str, set[str]] = {}
+    for ul in find_all(elements, "ul"):
+        label = ul.attrs.get("aria-label") or ""
+        if not label.startswith("Modules in "):
+            continue
+        rows = [li for li in find_all(elements, "li") if li.ancestors and li.ancestors[-1] is ul]
+        # Each row: the module's name in its first span, then whether it is included.
+        names = [
+            next(s for s in find_all(elements, "span") if s.ancestors and s.ancestors[-1] is li)
+            for li in rows
+        ]
+        listed[label.removeprefix("Modules in ")] = {"".join(n.text).strip() for n in names}
+    return listed
+
+
+@pytest.mark.parametrize("self_hosted", [True, False])
+async def test_the_plan_page_lists_exactly_the_modules_tend_has(
+    client: httpx.AsyncClient,
+    db_session: AsyncSession,
+    app: Litestar,
+    admin: Team,
+    self_hosted: bool,
+) -> None:
+    """A module is on offer once it is built: its routes stand behind its gate
+    (`module_router`). No plan lists a module Tend does not have, and every plan lists
+    every module Tend has (included or not)."""
+    built = {module for _method, _path, module in module_routes(app)}
+    assert built, "the app has no module routes"
+    assert set(tiers().modules) == built
+    if not self_hosted:
+        settings = app.state.settings
+        app.state.settings = dataclasses.replace(
+            settings, billing=BillingSettings(self_hosted=False)
+        )
+    page = (await client.get("/settings/plan")).text
+    names = {module_label(module) for module in built}
+    listed = _listed_modules(page)
+    assert set(listed) == {"Essentials", "Family", "Complete"}
+    for plan, shown in listed.items():
+        assert shown == names, plan
+    for unbuilt in ("Appointments", "Incidents", "Documents", "Messages", "Assessments",
+                    "Reports", "Prescription scanning"):  # fmt: skip
+        assert unbuilt not in page
+
+
 async def test_admin_sees_the_plan_and_what_each_plan_includes(
     client: httpx.AsyncClient, db_session: AsyncSession, admin: Team
 ) -> None:
@@ -72,11 +122,10 @@ async def test_admin_sees_the_plan_and_what_each_plan_includes(
         assert f'name="plan" value="{slug}"' in page
     assert 'value="family" checked' in page
     assert "Current plan" in page
-    assert "Prescription scanning" in page
     assert "Included" in page
     assert "Not included" in page
-    assert "4 of 11 modules" in page  # essentials
-    assert "11 of 11 modules" in page  # complete
+    assert "2 of 4 modules" in page  # essentials
+    assert "4 of 4 modules" in page  # complete
     assert MANAGED not in page
 
 
@@ -126,12 +175,12 @@ async def test_a_change_only_touches_the_admin_s_own_care_account(
 async def test_losing_modules_is_confirmed_first(
     client: httpx.AsyncClient, db_session: AsyncSession, admin: Team
 ) -> None:
-    response = await _choose(client, plan="family")
+    response = await _choose(client, plan="essentials")
     assert response.status_code == 200
-    assert "Change to Family?" in response.text
-    assert "Carers will no longer see: Prescription scanning, Incidents," in response.text
+    assert "Change to Essentials?" in response.text
+    assert "Carers will no longer see: Medicines and Vitals." in response.text
     assert "Nothing recorded is deleted" in response.text
-    assert 'name="confirm" value="family"' in response.text
+    assert 'name="confirm" value="essentials"' in response.text
     assert await _plan(db_session, admin.tenant) == "complete"
     assert await _plan_changes(db_session, admin.tenant) == []
 
@@ -139,16 +188,18 @@ async def test_losing_modules_is_confirmed_first(
 async def test_confirmed_loss_of_modules_changes_the_plan(
     client: httpx.AsyncClient, db_session: AsyncSession, admin: Team
 ) -> None:
-    response = await _choose(client, plan="family", confirm="family")
+    response = await _choose(client, plan="essentials", confirm="essentials")
     assert response.status_code == 303
-    assert await _plan(db_session, admin.tenant) == "family"
-    assert await _plan_changes(db_session, admin.tenant) == [{"from": "complete", "to": "family"}]
+    assert await _plan(db_session, admin.tenant) == "essentials"
+    assert await _plan_changes(db_session, admin.tenant) == [
+        {"from": "complete", "to": "essentials"}
+    ]
 
 
 async def test_a_confirmation_is_for_the_plan_it_was_given_for(
     client: httpx.AsyncClient, db_session: AsyncSession, admin: Team
 ) -> None:
-    response = await _choose(client, plan="essentials", confirm="family")
+    response = await _choose(client, plan="essentials", confirm="complete")
     assert response.status_code == 200
     assert "Change to Essentials?" in response.text
     assert "Vitals" in response.text

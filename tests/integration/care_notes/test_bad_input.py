@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import Patient
 from app.lib.i18n import translations
+from tests.conftest import LOCALE_COOKIE
 from tests.factories import sign_in
 from tests.integration.patients.conftest import Team
 
@@ -35,7 +36,7 @@ async def test_the_refusal_is_in_the_readers_language(
     client: httpx.AsyncClient, db_session: AsyncSession, team: Team, ada: Patient
 ) -> None:
     await sign_in(client, db_session, team.tenant, team.carer)
-    client.cookies.set("tend_locale", "ar", domain="testserver.local")
+    client.cookies.set(LOCALE_COOKIE, "ar", domain="testserver.local")
     response = await write_note(client, ada, {"category": "general", "text": "\x00"})
     assert response.status_code == 400
     arabic = translations("ar").gettext("That request was not understood")

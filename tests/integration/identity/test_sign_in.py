@@ -55,7 +55,7 @@ async def test_next_cannot_send_the_browser_to_another_site(
     await db_session.commit()
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = await submit_login(client, "next@example.com", next_path=target)
-        assert response.headers["location"] == "/"
+        assert response.headers["location"] == "/today"
 
 
 async def test_wrong_password_and_unknown_email_look_the_same(

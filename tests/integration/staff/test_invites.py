@@ -122,7 +122,7 @@ async def test_new_person_joins_and_is_signed_in(
     path, _token = await _invite(client, "nia@example.com")
     response = await _join(other_client, path, "Nia New")
     assert response.status_code == 303
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/today"
     account = await other_client.get("/account")
     assert account.status_code == 200
     assert "Nia New" in account.text

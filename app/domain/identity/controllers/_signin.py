@@ -31,6 +31,14 @@ from app.lib.unit_of_work import commit
 
 SIGN_INS_PER_MINUTE_PER_IP = 30
 LAST_TENANT_COOKIE = "tend_last_account"
+# Where signing in leads when no page was asked for: what is due, not a menu.
+LANDING = "/today"
+
+
+def landing(target: str) -> str:
+    """A safe `next` page, or Today when none (or only the home page) was asked for."""
+    page = safe_next(target)
+    return LANDING if page == "/" else page
 
 
 @dataclass
@@ -88,7 +96,7 @@ class SignInController(Controller):
     async def show(self, request: Request, next: FromQuery[str] = "/") -> Response[Any]:
         """The sign-in form (or straight on, for someone already signed in)."""
         if request.scope.get("auth") is not None:
-            return Redirect(safe_next(next), status_code=303)
+            return Redirect(landing(next), status_code=303)
         return _signin_page(request, SignInForm(next=next), {})
 
     @post("/login", opt={"public": True})
@@ -140,13 +148,13 @@ class SignInController(Controller):
         target = safe_next(data.next)
         if outcome.mfa_enabled:
             target = "/login/mfa" + (f"?next={quote(target, safe='/')}" if target != "/" else "")
-        return set_session_cookie(Redirect(target, status_code=303), issued, request)
+        return set_session_cookie(Redirect(landing(target), status_code=303), issued, request)
 
     @get("/login/mfa", name="login_mfa", opt={"mfa_step": True})
     async def mfa_form(self, request: Request, me: Me, next: FromQuery[str] = "/") -> Response[Any]:
         """The code from the authenticator app, or a recovery code."""
         if not me.mfa_pending:
-            return Redirect(safe_next(next), status_code=303)
+            return Redirect(landing(next), status_code=303)
         context = {"errors": {}, "next": safe_next(next)}
         return render(request, "identity/mfa_verify.html", context=context)
 
@@ -195,7 +203,7 @@ class SignInController(Controller):
         issued = await identity.replace_session(
             me, me.tenant_id, **client_of(request), mfa_verified=True
         )
-        return set_session_cookie(Redirect(safe_next(next), status_code=303), issued, request)
+        return set_session_cookie(Redirect(landing(next), status_code=303), issued, request)
 
     @post("/logout", opt={"mfa_step": True, "mfa_enrolment": True, "observer_may_write": True})
     async def logout(
@@ -227,7 +235,7 @@ class SignInController(Controller):
         issued = await identity.replace_session(
             me, target, **client_of(request), mfa_verified=me.mfa_verified or not me.mfa_enabled
         )
-        response = set_session_cookie(Redirect("/", status_code=303), issued, request)
+        response = set_session_cookie(Redirect(LANDING, status_code=303), issued, request)
         return cookies.set_on(
             response, request, LAST_TENANT_COOKIE, str(target), max_age=365 * 24 * 3600
         )

@@ -133,4 +133,4 @@ class AcceptInviteController(Controller):
             user_agent=request.headers.get("user-agent"),
             mfa_verified=False,
         )
-        return set_session_cookie(Redirect("/", status_code=303), issued, request)
+        return set_session_cookie(Redirect("/today", status_code=303), issued, request)
