@@ -20,19 +20,24 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from types import FrameType
 
+from app.lib import csrf, session_tokens
 from bench import harness, login, report, seed
 from bench.scenarios import GROUPS, SCENARIOS, Access, BenchDatabase, Scenario
 from bench.seed import BenchKeys, new_bench_keys
 
 OUT = Path(__file__).resolve().parent / "out"
-# Litestar's CSRF token: 64 random hex digits and a 64-digit HMAC.
-CSRF_TOKEN = re.compile(r"\b[0-9a-f]{128}\b")
+# Tend's CSRF token (app/lib/csrf.py): an HMAC-SHA256 in 64 hex digits, of the session
+# signed in, else of the visitor nonce in the CSRF cookie.
+CSRF_TOKEN = re.compile(r"\b[0-9a-f]{64}\b")
 DURATION = re.compile(r"^\d+(\.\d+)?[smh]?$")
 LOGIN = "login"
 # How each app names its database connections (app/asgi.py, bench/baseline_app.py).
 APPLICATION_NAMES = {"Tend": "tend-web", "baseline": "tend-bench-baseline"}
 ROUND_TRIP_SCENARIO = "patients"
-TEND_CSRF_COOKIE = "tend_csrf"  # app/asgi.py
+# Over plain http in development (the bench's loopback) Tend's cookies have their plain
+# names; over HTTPS they would be `__Host-…` (app/lib/cookies.py).
+TEND_CSRF_COOKIE = csrf.COOKIE
+TEND_SESSION_COOKIE = session_tokens.COOKIE
 
 
 def _duration(value: str) -> str:
@@ -214,6 +219,7 @@ def prepare(
     tend: harness.Target,
     baseline: harness.Target,
     args: argparse.Namespace,
+    keys: BenchKeys,
 ) -> tuple[dict[str, list[str]], str]:
     """The headers the load sends to each app, and how the two pages compare; fails on a
     broken page. A POST scenario's check records one dose (or whatever it does) on each."""
@@ -236,9 +242,9 @@ def prepare(
         cookie = harness.cookie_header(set_cookies, cookies)
         headers[target.name] = [*sent, *([cookie] if cookie else [])]
         if scenario.csrf and target is tend:
-            token = csrf_cookie(set_cookies)
+            token = csrf_token(keys, set_cookies, cookies)
             if token is None:
-                msg = f"{scenario.name}: Tend set no CSRF cookie on GET /"
+                msg = f"{scenario.name}: neither a session nor a CSRF cookie from GET /"
                 raise RuntimeError(msg)
             headers[target.name].append(f"X-CSRFToken: {token}")
     bodies = []
@@ -258,12 +264,18 @@ def prepare(
     return headers, compare_pages(*bodies)
 
 
-def csrf_cookie(set_cookies: list[str]) -> str | None:
+def csrf_token(keys: BenchKeys, set_cookies: list[str], known: dict[str, str]) -> str | None:
+    """The token Tend's pages carry for a browser with these cookies (what htmx sends in
+    X-CSRFToken): bound to the session when signed in, else to the CSRF cookie's nonce.
+    The bench knows TEND_SECRET_KEY, so it computes it as Tend does."""
+    cookies = dict(known)
     jar: SimpleCookie = SimpleCookie()
     for value in set_cookies:
         jar.load(value)
-    morsel = jar.get(TEND_CSRF_COOKIE)
-    return morsel.value if morsel else None
+    cookies.update((key, morsel.value) for key, morsel in jar.items())
+    return csrf.token_for(
+        keys.secret_key, cookies.get(TEND_SESSION_COOKIE), cookies.get(TEND_CSRF_COOKIE)
+    )
 
 
 def seed_scenario(scenario: Scenario, db: BenchDatabase, keys: BenchKeys) -> Access:
@@ -284,8 +296,9 @@ def run_scenario(
     baseline: harness.Target,
     db: BenchDatabase,
     args: argparse.Namespace,
+    keys: BenchKeys,
 ) -> report.ScenarioResult:
-    headers, same_page = prepare(scenario, access, tend, baseline, args)
+    headers, same_page = prepare(scenario, access, tend, baseline, args, keys)
     tend_path, baseline_path = paths(scenario, access)
     targets = ((baseline, baseline_path), (tend, tend_path))
     results = {target.name: report.TargetResult(target.name) for target, _ in targets}
@@ -467,7 +480,7 @@ def run(args: argparse.Namespace, argv: list[str], scratch: Path) -> int:
             for scenario in todo.scenarios:
                 accesses[scenario.name] = seed_scenario(scenario, db, keys)
                 results.append(
-                    run_scenario(scenario, accesses[scenario.name], tend, baseline, db, args)
+                    run_scenario(scenario, accesses[scenario.name], tend, baseline, db, args, keys)
                 )
             if todo.login:
                 login_result = run_login(db, keys, tend, args)

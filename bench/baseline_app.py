@@ -59,9 +59,9 @@ from app.domain.vitals.today import _due as vitals_due
 from app.lib.crypto import MasterKeys, field_context, key_version, open_sealed, parse_key
 from app.lib.templates import make_environment
 
-# The shape of a Litestar CSRF token (64 random hex digits and a 64-digit HMAC), so the
-# page has the same size as Tend's; one per process, as a returning visitor's would be.
-CSRF_TOKEN = secrets.token_hex(64)
+# The shape of Tend's CSRF token (app/lib/csrf.py: an HMAC-SHA256 in 64 hex digits), so
+# the page has the same size as Tend's; one per process, as one session's would be.
+CSRF_TOKEN = secrets.token_hex(32)
 
 # Tend's per-worker pool: pool_size 10 plus max_overflow 10 (app/config.py).
 POOL_MAX_SIZE = 20

@@ -21,6 +21,7 @@ import re
 import statistics
 import time
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from http.cookies import SimpleCookie
 
 import httpx
@@ -35,6 +36,12 @@ WARMUP_SIGN_INS = 10
 thread pool argon2 runs in, which a few hundred measured ones should not include."""
 TIMEOUT = 30.0
 _CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+def _no_cookies() -> CookieJar:
+    """A jar that keeps nothing: over plain http Tend's cookies are not Secure, so a shared
+    client's jar would send one sign-in's session cookie with the next sign-in's GET."""
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -109,7 +116,8 @@ async def _sign_in(client: httpx.AsyncClient, account: LoginAccount, phase: Phas
         if form.status_code != 200 or token is None or "tend_csrf" not in jar:
             phase.posts.note(f"no sign-in form (GET {form.status_code})")
             return
-        # The CSRF cookie is Secure, so no client jar sends it over http: sent by hand.
+        # Sent by hand: the client keeps no cookies (each sign-in is a new browser). Over
+        # plain http in development the cookie has its plain name (app/lib/cookies.py).
         cookie = f"tend_csrf={jar['tend_csrf'].value}"
         data = {
             "_csrf_token": html.unescape(token.group(1)),
@@ -170,7 +178,9 @@ async def _phase(
     throughout; a phase of none only probes for `seconds`."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with (
-        httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT, limits=limits) as client,
+        httpx.AsyncClient(
+            base_url=base_url, timeout=TIMEOUT, limits=limits, cookies=_no_cookies()
+        ) as client,
         httpx.AsyncClient(
             base_url=base_url,
             timeout=TIMEOUT,

@@ -3,15 +3,17 @@
 `python -m bench.profile_dose [--requests 200] [--pyinstrument]` makes a throwaway bench
 database (as `python -m bench` does), seeds the dose scenario's data
 (seed.carer_with_dose_rounds: medicines given every hour, none recorded), builds Tend
-(`app.asgi.create_app`) in this process with the run's keys, takes a CSRF cookie from
-one GET, and posts `POST /patients/{id}/medicines/dose` (htmx) through httpx's ASGI
-transport, one request at a time, each a dose nobody recorded yet (the bench's own
-order: one medicine after another, an hour further back each round of them). It times
-the parts by wrapping, in this process only, the functions the controller calls (app
-code is unchanged), and counts the database round trips on the wire
-(bench/round_trips.py's recorder). Each figure is the median over the requests, after
-warm-up requests; the client's own cost is in the total. `--pyinstrument` prints a
-pyinstrument profile of the measured requests instead of the wrappers' split.
+(`app.asgi.create_app`) in this process with the run's keys, loads the Today page once
+(over https, so the session cookie is `__Host-tend_session`), computes the session-bound
+CSRF token with the run's secret key as Tend does (app/lib/csrf.py), and posts
+`POST /patients/{id}/medicines/dose` (htmx) through httpx's ASGI transport, one request
+at a time, each a dose nobody recorded yet (the bench's own order: one medicine after
+another, an hour further back each round of them). It times the parts by wrapping, in
+this process only, the functions the controller calls (app code is unchanged), and
+counts the database round trips on the wire (bench/round_trips.py's recorder). Each
+figure is the median over the requests, after warm-up requests; the client's own cost is
+in the total. `--pyinstrument` prints a pyinstrument profile of the measured requests
+instead of the wrappers' split.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from app.lib import cookies, csrf, session_tokens
 from bench import harness, seed
 from bench.round_trips import WireRecorder, running
 from bench.scenarios import BenchDatabase
@@ -127,11 +130,17 @@ async def profile(db: BenchDatabase, requests: int, use_pyinstrument: bool) -> N
             async with httpx.AsyncClient(
                 transport=transport, base_url="https://testserver.local"
             ) as client:
-                client.cookies.set("tend_session", found.token, domain="testserver.local")
+                # Over https Tend's cookies are `__Host-…` (app/lib/cookies.py).
+                client.cookies.set(
+                    cookies.HOST_PREFIX + session_tokens.COOKIE,
+                    found.token,
+                    domain="testserver.local",
+                )
                 page = await client.get(f"/patients/{found.patient_id}/today")
-                token = client.cookies.get("tend_csrf")
-                if page.status_code != 200 or not token:
-                    msg = f"no CSRF cookie from the Today page ({page.status_code})"
+                # Signed in, the CSRF token is bound to the session (app/lib/csrf.py).
+                token = csrf.token_for(keys.secret_key, found.token, None)
+                if page.status_code != 200 or not token or token not in page.text:
+                    msg = f"no session-bound CSRF token on the Today page ({page.status_code})"
                     raise RuntimeError(msg)
                 headers = {
                     "HX-Request": "true",

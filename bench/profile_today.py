@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from app.lib import cookies, session_tokens
 from bench import harness, seed
 from bench.round_trips import WireRecorder, running
 from bench.scenarios import BenchDatabase
@@ -110,7 +111,12 @@ async def profile(db: BenchDatabase, days: int, requests: int) -> None:
                 async with httpx.AsyncClient(
                     transport=transport, base_url="https://testserver.local"
                 ) as client:
-                    client.cookies.set("tend_session", found.token, domain="testserver.local")
+                    # Over https Tend's cookies are `__Host-…` (app/lib/cookies.py).
+                    client.cookies.set(
+                        cookies.HOST_PREFIX + session_tokens.COOKIE,
+                        found.token,
+                        domain="testserver.local",
+                    )
                     for number in range(WARM + requests):
                         spent.clear()
                         started = time.perf_counter()

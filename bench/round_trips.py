@@ -180,7 +180,8 @@ async def _measure(
     results: dict[str, Any] = {}
     async with running(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        # https: Tend's cookies are Secure; the client's jar returns the CSRF cookie.
+        # https: Tend's cookies are Secure and `__Host-…` (app/lib/cookies.py); the client's
+        # jar returns the CSRF cookie.
         async with httpx.AsyncClient(
             transport=transport, base_url="https://testserver.local", headers=headers
         ) as client:
@@ -202,15 +203,16 @@ async def _measure(
 async def count(spec: dict[str, Any]) -> dict[str, Any]:
     from app.asgi import create_app
     from app.config import DatabaseSettings, Settings
+    from app.lib.cookies import HOST_PREFIX
     from bench import baseline_app
 
     recorder = WireRecorder()
     recorder.install()
     with tempfile.TemporaryDirectory(prefix="tend-bench-rt-") as data_dir:
         settings = Settings(database=DatabaseSettings(url=spec["app_url"]), data_dir=Path(data_dir))
-        tend = await _measure(
-            create_app(settings), recorder, spec["path"], spec["tend_cookies"], {}
-        )
+        # The scenario's cookies are named for the load's plain http; here it is https.
+        tend_cookies = {HOST_PREFIX + k: v for k, v in spec["tend_cookies"].items()}
+        tend = await _measure(create_app(settings), recorder, spec["path"], tend_cookies, {})
     baseline = await _measure(
         baseline_app.create_app(), recorder, spec["path"], {}, spec["baseline_headers"]
     )
