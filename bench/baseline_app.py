@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import asyncpg
 from jinja2 import Environment
@@ -92,6 +92,9 @@ async def home(request: Request, state: State) -> str:
 class ListScope:
     """What the page templates read from `request.scope["auth"]` (Tend's AccessScope)."""
 
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID
+    """The layout's offline-notes owner (`components/_pwa.html`) reads both ids."""
     tenant_name: str
     is_admin: bool = True
     mfa_pending: bool = False
@@ -100,7 +103,7 @@ class ListScope:
 
 @dataclass(frozen=True)
 class TenantData:
-    scope: ListScope
+    name: str
     keys: dict[int, bytes]
     """The tenant's data keys by version, unwrapped."""
 
@@ -143,7 +146,7 @@ async def _tenant(state: State, conn: asyncpg.Connection, tenant_id: uuid.UUID) 
             )
             for row in rows
         }
-        found = state.tenants[tenant_id] = TenantData(ListScope(tenant_name=name), keys)
+        found = state.tenants[tenant_id] = TenantData(name, keys)
     return found
 
 
@@ -166,6 +169,7 @@ async def patients(request: Request, state: State) -> str:
     """Tend's patient list for an admin (GET /patients): one query, the same fields
     decrypted with the same crypto, patients/list.html with the same context."""
     tenant_id = uuid.UUID(request.headers[TENANT_HEADER])
+    user_id = uuid.UUID(request.headers[USER_HEADER])
     async with state.patients_pool.acquire() as conn:
         await _bind(state, conn, tenant_id)
         tenant = await _tenant(state, conn, tenant_id)
@@ -196,7 +200,10 @@ async def patients(request: Request, state: State) -> str:
         "next_url": f"/patients?{urlencode({'after': str(next_after)})}" if next_after else None,
         "first_url": None,
     }
-    request.scope["auth"] = tenant.scope  # type: ignore[typeddict-unknown-key]
+    scope = state.list_scopes.get(user_id)
+    if scope is None:
+        scope = state.list_scopes[user_id] = ListScope(tenant_id, user_id, tenant.name)
+    request.scope["auth"] = scope  # type: ignore[typeddict-unknown-key]
     return state.templates.get_template("patients/list.html").render(request=request, **context)
 
 
@@ -372,7 +379,9 @@ def _medicines_card(
                     "time": medicine_time(moment, me.zone),
                     "state": state,
                     "action": f"{base}/dose",
-                    "form_url": f"{base}/dose?medication={medicine.id}&at={moment.isoformat()}",
+                    # Quoted, as Tend does: the "+" of the offset would come back a space.
+                    "form_url": f"{base}/dose?medication={medicine.id}"
+                    f"&at={quote(moment.isoformat())}",
                 }
             )
     doses.sort(key=lambda d: d["scheduled_for"])
@@ -657,6 +666,7 @@ def create_app() -> Litestar:
                 if master
                 else None,
                 "tenants": {},
+                "list_scopes": {},
                 "bound": {},
                 "people": {},
             }

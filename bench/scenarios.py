@@ -114,6 +114,7 @@ register(
 
 
 BASELINE_TENANT_HEADER = "X-Bench-Tenant"
+TENANT_USER_HEADER = "X-Bench-User"
 PAGE_SIZE = 50  # app/domain/patients/repository.py
 
 
@@ -122,7 +123,10 @@ def _patient_list_seed(name: str, patients: int) -> Seed:
         admin, seconds = await seed.admin_with_patients(db.owner_url, keys, name, patients)
         return Access(
             tend_cookies={"tend_session": admin.token},
-            baseline_headers=(f"{BASELINE_TENANT_HEADER}: {admin.tenant_id}",),
+            baseline_headers=(
+                f"{BASELINE_TENANT_HEADER}: {admin.tenant_id}",
+                f"{TENANT_USER_HEADER}: {admin.user_id}",
+            ),
             tenant_id=admin.tenant_id,
             note=f"{patients:,} patients sealed and inserted in {seconds:.1f} s",
         )
@@ -170,8 +174,6 @@ GROUPS["patients-scale"] = ("patients-1k", "patients-100k")
 CARERS = 32
 """Carers of the Today page's patient, each with a grant and a session: the load rotates
 over them (wrk_rotate.lua), 16 a wrk thread, so concurrent views are different carers'."""
-
-TENANT_USER_HEADER = "X-Bench-User"
 
 
 def _today_seed(name: str, days: int) -> Seed:
