@@ -36,6 +36,8 @@ WARMUP_SIGN_INS = 10
 thread pool argon2 runs in, which a few hundred measured ones should not include."""
 TIMEOUT = 30.0
 _CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+LANDING = "/today"
+"""Where a sign-in asking for the home page lands (app/domain/identity/controllers/_signin.py)."""
 
 
 def _no_cookies() -> CookieJar:
@@ -133,7 +135,8 @@ async def _sign_in(client: httpx.AsyncClient, account: LoginAccount, phase: Phas
         return
     phase.posts.latencies.append(elapsed)
     session_set = any(v.startswith("tend_session=") for v in answer.headers.get_list("set-cookie"))
-    if answer.status_code == 303 and answer.headers.get("location") == "/" and session_set:
+    landed = answer.headers.get("location") == LANDING
+    if answer.status_code == 303 and landed and session_set:
         phase.posts.note("signed in")
     else:
         phase.posts.note(f"status {answer.status_code}")

@@ -493,7 +493,7 @@ def login_checks(result: LoginResult) -> list[str]:
         "was refused",
     ]
     lines += [f"sign-in: NOT CLEAN: {p}" for p in result.problems] or [
-        "sign-in: every POST /login answered 303 to / with a session cookie; every "
+        "sign-in: every POST /login answered 303 to /today with a session cookie; every "
         "/healthz probe answered 200"
     ]
     return lines
