@@ -54,9 +54,11 @@ BAD_VALUES = [
 NO_FILE = ("", b"", "application/octet-stream")
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date().isoformat()
-# Medicines and tasks are made due at the next full hour (UTC, the care account's zone):
-# a dose and a task occurrence that exist and may be recorded, whenever the test runs.
-DUE = (NOW + timedelta(hours=1)).replace(minute=0, second=0)
+# Medicines and tasks are made due at a full hour (UTC, the care account's zone) one to
+# two hours after this module is imported: a dose and a task occurrence that exist and may
+# be recorded when the tests run, minutes later. (The next full hour was too close: a run
+# collected at 21:59 made its task at 22:04, after its 22:00 occurrence, so it had none.)
+DUE = (NOW + timedelta(hours=2)).replace(minute=0, second=0)
 
 # Ordinary values, by field name, so that a form passes its other checks; a field not
 # named here is sent empty.
