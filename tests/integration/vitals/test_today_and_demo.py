@@ -68,7 +68,9 @@ async def test_today_section_with_no_vitals_says_a_set_is_due(
 async def test_today_section_shows_the_latest_score_and_when(
     db_session: AsyncSession, ward: Ward
 ) -> None:
-    now = datetime.now(UTC)
+    # Midday, so that "half an hour ago" and "45 minutes on" are the same day whenever the
+    # test runs (run at 00:10, the set was yesterday's and the card said none today).
+    now = (datetime.now(UTC) - timedelta(days=1)).replace(hour=12, minute=0, second=0)
     await _add(db_session, ward, ward.patient.id, _measured(now - timedelta(days=1)))
     five = _measured(
         now - timedelta(minutes=30), respiration_rate=21, pulse=111, temperature=Decimal("38.1")
